@@ -1,0 +1,85 @@
+package emulator
+
+import "time"
+
+// stateFormat is the version of the State layout. A state directory written
+// with another version is refused rather than misread.
+const stateFormat = 1
+
+// State is everything the emulated cloud remembers. It is plain data so that
+// a store can copy it, persist it as JSON, and hand tests a snapshot.
+type State struct {
+	Format         int             `json:"format"`
+	Regions        []Region        `json:"regions"`
+	ResourceGroups []ResourceGroup `json:"resourceGroups"`
+	Instances      []Instance      `json:"instances"`
+	// KeyPairs holds the key pairs of every region in creation order, which
+	// is the order DescribeKeyPairs returns them in.
+	KeyPairs []KeyPair `json:"keyPairs"`
+}
+
+// Region is one entry of DescribeRegions.
+type Region struct {
+	RegionID       string `json:"regionId"`
+	LocalName      string `json:"localName"`
+	RegionEndpoint string `json:"regionEndpoint"`
+	Status         string `json:"status"`
+}
+
+// ResourceGroup is a resource group a key pair may be placed in. Exactly one
+// is the account's default, used when a request names none.
+type ResourceGroup struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Default bool   `json:"default,omitempty"`
+}
+
+// Instance is an ECS instance as far as key pairs are concerned.
+type Instance struct {
+	InstanceID   string `json:"instanceId"`
+	InstanceName string `json:"instanceName"`
+	RegionID     string `json:"regionId"`
+	ZoneID       string `json:"zoneId"`
+	Status       string `json:"status"` // Pending, Running, Starting, Stopping, Stopped
+	OSType       string `json:"osType"` // linux or windows
+	OSName       string `json:"osName"`
+	InstanceType string `json:"instanceType"`
+	ImageID      string `json:"imageId"`
+	KeyPairName  string `json:"keyPairName,omitempty"`
+}
+
+// KeyPair is a stored public key. The private key of a created key pair is
+// returned once and never stored, as in the real service.
+type KeyPair struct {
+	RegionID        string    `json:"regionId"`
+	KeyPairID       string    `json:"keyPairId"`
+	KeyPairName     string    `json:"keyPairName"`
+	FingerPrint     string    `json:"fingerPrint"`
+	PublicKey       string    `json:"publicKey"`
+	ResourceGroupID string    `json:"resourceGroupId"`
+	CreationTime    time.Time `json:"creationTime"`
+	Tags            []Tag     `json:"tags,omitempty"`
+}
+
+// Tag is a key pair tag. Value may be empty.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// clone returns a deep copy, so that a failed update can be thrown away and a
+// snapshot handed out cannot alias the live state.
+func (s *State) clone() *State {
+	c := &State{
+		Format:         s.Format,
+		Regions:        append([]Region(nil), s.Regions...),
+		ResourceGroups: append([]ResourceGroup(nil), s.ResourceGroups...),
+		Instances:      append([]Instance(nil), s.Instances...),
+		KeyPairs:       make([]KeyPair, len(s.KeyPairs)),
+	}
+	for i, kp := range s.KeyPairs {
+		kp.Tags = append([]Tag(nil), kp.Tags...)
+		c.KeyPairs[i] = kp
+	}
+	return c
+}
