@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+)
+
+// binary is the ecs-keypair-mcp command, built once for the tests that run
+// it as users do.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ecs-keypair-mcp-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "ecs-keypair-mcp")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the command:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// emulatorProcess is a running `ecs-keypair-mcp emulator`.
+type emulatorProcess struct {
+	cmd    *exec.Cmd
+	info   struct{ Endpoint, AccessKeyID, AccessKeySecret string }
+	stderr *lockedBuffer
+	done   chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startEmulator(t *testing.T, args ...string) *emulatorProcess {
+	t.Helper()
+	p := &emulatorProcess{stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(binary, append([]string{"emulator"}, args...)...)
+	p.cmd.Stderr = p.stderr
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
+
+	lines := bufio.NewReader(stdout)
+	line, err := lines.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the first stdout line: %v; stderr:\n%s", err, p.stderr.String())
+	}
+	var raw map[string]string
+	if err := json.Unmarshal([]byte(line), &raw); err != nil {
+		t.Fatalf("first stdout line %q is not a JSON object: %v", line, err)
+	}
+	p.info.Endpoint, p.info.AccessKeyID, p.info.AccessKeySecret = raw["endpoint"], raw["accessKeyId"], raw["accessKeySecret"]
+	if !strings.HasPrefix(p.info.Endpoint, "http://127.0.0.1:") || p.info.AccessKeyID == "" || p.info.AccessKeySecret == "" || len(raw) != 3 {
+		t.Fatalf("first stdout line %q", line)
+	}
+	// Nothing else may appear on stdout.
+	go func() {
+		rest, _ := io.ReadAll(lines)
+		if len(rest) > 0 {
+			t.Errorf("stdout after the first line: %q", rest)
+		}
+	}()
+	return p
+}
+
+func (p *emulatorProcess) client(t *testing.T) *ecs.Client {
+	t.Helper()
+	c, err := ecs.NewClientWithAccessKey("cn-hangzhou", p.info.AccessKeyID, p.info.AccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(p.info.Endpoint, "http://")
+	c.Domain = host
+	c.SetNoProxy("^" + regexp.QuoteMeta(host) + "$")
+	return c
+}
+
+func countKeyPairs(t *testing.T, c *ecs.Client, region string) (int, []string) {
+	t.Helper()
+	var names []string
+	for page := 1; ; page++ {
+		req := ecs.CreateDescribeKeyPairsRequest()
+		req.RegionId, req.PageSize, req.PageNumber = region, requests.NewInteger(50), requests.NewInteger(page)
+		resp, err := c.DescribeKeyPairs(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range resp.KeyPairs.KeyPair {
+			names = append(names, k.KeyPairName)
+		}
+		if len(names) >= resp.TotalCount || len(resp.KeyPairs.KeyPair) == 0 {
+			return resp.TotalCount, names
+		}
+	}
+}
+
+func TestEmulatorCommandSharedStateDir(t *testing.T) {
+	dir := t.TempDir()
+	a := startEmulator(t, "--state-dir", dir, "--log-level", "warn")
+	b := startEmulator(t, "--state-dir", dir, "--log-level", "warn")
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	// Clients are made here, not in the goroutines: building SDK clients
+	// concurrently races on the SDK's lazily filled endpoint map.
+	for i, c := range []*ecs.Client{a.client(t), b.client(t)} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 100; k++ {
+				req := ecs.CreateCreateKeyPairRequest()
+				req.RegionId, req.KeyPairName = "cn-beijing", fmt.Sprintf("proc%d-key%03d", i, k)
+				if _, err := c.CreateKeyPair(req); err != nil {
+					errs <- fmt.Errorf("process %d key %d: %w", i, k, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, p := range []*emulatorProcess{a, b} {
+		total, names := countKeyPairs(t, p.client(t), "cn-beijing")
+		if total != 200 || len(names) != 200 {
+			t.Errorf("%s sees %d key pairs (%d listed), want 200", p.info.Endpoint, total, len(names))
+		}
+	}
+
+	// SIGTERM stops it cleanly.
+	for _, p := range []*emulatorProcess{a, b} {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-p.done:
+			p.done <- err // for the cleanup
+			if err != nil {
+				t.Errorf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no exit 10s after SIGTERM")
+		}
+		if !strings.Contains(p.stderr.String(), "stopped") {
+			t.Errorf("stderr does not say it stopped:\n%s", p.stderr.String())
+		}
+	}
+}
+
+// TestEmulatorCommandSurvivesSIGKILL kills a writing emulator at random
+// moments; every restart must load the state, and no acknowledged create
+// may be lost.
+func TestEmulatorCommandSurvivesSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	acknowledged := 0
+	for round := 0; round < 8; round++ {
+		p := startEmulator(t, "--state-dir", dir, "--log-level", "warn")
+		c := p.client(t)
+		total, _ := countKeyPairs(t, c, "us-west-1")
+		if total < acknowledged {
+			t.Fatalf("round %d: %d key pairs after restart, but %d creates were acknowledged", round, total, acknowledged)
+		}
+		acknowledged = total
+		stop := make(chan struct{})
+		done := make(chan int)
+		go func() {
+			n := 0
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					done <- n
+					return
+				default:
+				}
+				req := ecs.CreateCreateKeyPairRequest()
+				req.RegionId, req.KeyPairName = "us-west-1", fmt.Sprintf("r%d-k%d", round, k)
+				if _, err := c.CreateKeyPair(req); err != nil {
+					done <- n // the process died under us
+					return
+				}
+				n++
+			}
+		}()
+		time.Sleep(time.Duration(20+rng.IntN(80)) * time.Millisecond)
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+		p.done <- nil
+		close(stop)
+		acknowledged += <-done
+	}
+	p := startEmulator(t, "--state-dir", dir, "--log-level", "warn")
+	if total, _ := countKeyPairs(t, p.client(t), "us-west-1"); total < acknowledged {
+		t.Fatalf("final: %d key pairs, %d acknowledged", total, acknowledged)
+	}
+}
+
+func TestEmulatorCommandRefusals(t *testing.T) {
+	corrupt := t.TempDir()
+	if err := os.WriteFile(filepath.Join(corrupt, "state.json"), []byte("{\"format\": 1,"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		status int
+		stderr string
+	}{
+		{"non-loopback without --allow-remote", []string{"--listen", "0.0.0.0:0"}, 2, "--allow-remote"},
+		{"all interfaces", []string{"--listen", ":0"}, 2, "--allow-remote"},
+		{"id without secret", []string{"--access-key-id", "x"}, 2, "go together"},
+		{"bad log level", []string{"--log-level", "loud"}, 2, "--log-level"},
+		{"stray argument", []string{"now"}, 2, "unexpected argument"},
+		{"corrupt state", []string{"--state-dir", corrupt}, 1, filepath.Join(corrupt, "state.json")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary, append([]string{"emulator"}, tc.args...)...)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != tc.status {
+				t.Fatalf("exit %d (%v), want %d; stderr:\n%s", code, err, tc.status, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %q does not mention %q", stderr.String(), tc.stderr)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout %q, want nothing", stdout.String())
+			}
+		})
+	}
+	// The corrupt file is left as it was.
+	if b, _ := os.ReadFile(filepath.Join(corrupt, "state.json")); string(b) != "{\"format\": 1," {
+		t.Errorf("corrupt state was rewritten: %q", b)
+	}
+}
+
+func TestEmulatorCommandFixedCredentials(t *testing.T) {
+	p := startEmulator(t, "--access-key-id", "LTAIfixed", "--access-key-secret", "fixed-secret", "--log-level", "error")
+	if p.info.AccessKeyID != "LTAIfixed" || p.info.AccessKeySecret != "fixed-secret" {
+		t.Fatalf("credentials %+v", p.info)
+	}
+	if _, err := p.client(t).DescribeRegions(ecs.CreateDescribeRegionsRequest()); err != nil {
+		t.Fatal(err)
+	}
+	// The secret is on stdout for scripts, never on stderr.
+	if strings.Contains(p.stderr.String(), "fixed-secret") {
+		t.Errorf("stderr shows the secret:\n%s", p.stderr.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "ecs-keypair-mcp ") {
+		t.Fatalf("version: %q %v", out, err)
+	}
+}
