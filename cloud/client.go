@@ -1,0 +1,439 @@
+// Package cloud is the only package that talks to Alibaba Cloud: it builds
+// SDK clients (credential chain, profile, region endpoint, HTTPS, endpoint
+// override), has one method per ECS operation taking and returning schema
+// types, pages and batches, and maps every failure to one error type, *Error.
+package cloud
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+)
+
+// Defaults for Config.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 8
+)
+
+const (
+	// defaultRegion is the SDK client's own region: requests carry their
+	// RegionId, which the SDK prefers for the endpoint and the parameter;
+	// only DescribeRegions, which has no region, uses this one.
+	defaultRegion = "cn-hangzhou"
+	// maxConnectTimeout bounds the TCP connect (the SDK's default is 5 s).
+	maxConnectTimeout = 5 * time.Second
+	// deadlineMargin is added to a context's deadline for the HTTP timeout.
+	deadlineMargin = 500 * time.Millisecond
+
+	keyPairPageSize      = 50  // DescribeKeyPairs PageSize maximum
+	instancePageSize     = 100 // DescribeInstances PageSize maximum
+	instanceIDsBatchSize = 100 // DescribeInstances InstanceIds maximum
+	deleteBatchSize      = 100 // DeleteKeyPairs KeyPairNames maximum
+	bindBatchSize        = 50  // AttachKeyPair/DetachKeyPair InstanceIds maximum
+)
+
+var getenv = os.Getenv
+
+// Config configures a Client.
+type Config struct {
+	// Endpoint is "" for the region's public endpoint over HTTPS
+	// (ecs.<region>.aliyuncs.com; ecs-cn-hangzhou.aliyuncs.com for
+	// cn-hangzhou), or a URL every request goes to: https:// is required
+	// unless the host is loopback (127.0.0.0/8, ::1, localhost), where
+	// http:// is allowed.
+	Endpoint string
+	// Profile is a credentials profile name, looked up in the aliyun CLI
+	// configuration (~/.aliyun/config.json) and then in the credentials file
+	// (~/.alibabacloud/credentials). "" uses the SDK's default chain.
+	Profile string
+	// Credentials, when set, are used instead of the chain (the sandbox).
+	Credentials *StaticCredentials
+	// Timeout bounds each HTTP request; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Concurrency bounds the requests one call sends at once (pages,
+	// batches); 0 means DefaultConcurrency.
+	Concurrency int
+	// Logger receives one debug line per request (action, region, status,
+	// code, request ID, duration); never a parameter value or a secret.
+	// Nil discards.
+	Logger *slog.Logger
+
+	// roundTripper replaces the HTTP transport (tests only).
+	roundTripper http.RoundTripper
+}
+
+// Client calls the ECS API. It is safe for concurrent use: each request
+// borrows an SDK client of its own from a pool.
+type Client struct {
+	scheme         string // "https", or "http" for a loopback endpoint
+	domain         string // host[:port] of Config.Endpoint; "" lets the SDK pick the region's endpoint
+	loopback       bool
+	timeout        time.Duration
+	connectTimeout time.Duration
+	concurrency    int
+	log            *slog.Logger
+	creds          credentials.CredentialsProvider
+	scrub          *scrubber
+	rt             http.RoundTripper
+	pool           chan pooled
+}
+
+// pooled is an idle SDK client and the transport it owns.
+type pooled struct {
+	cl *ecs.Client
+	tr http.RoundTripper
+}
+
+// sdkMu serialises SDK client construction: ecs.NewClientWith* lazily
+// builds the package-level ecs.EndpointMap, unguarded.
+var sdkMu sync.Mutex
+
+// New validates cfg and returns a Client. It does not look for credentials
+// or touch the network: without credentials it succeeds, and each call
+// then fails with a CodeMissingCredentials error.
+func New(cfg Config) (*Client, error) {
+	c := &Client{
+		scheme:      "https",
+		timeout:     cfg.Timeout,
+		concurrency: cfg.Concurrency,
+		log:         cfg.Logger,
+		scrub:       &scrubber{},
+		rt:          cfg.roundTripper,
+	}
+	if c.timeout < 0 {
+		return nil, fmt.Errorf("cloud: timeout %s is negative", c.timeout)
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	c.connectTimeout = min(c.timeout, maxConnectTimeout)
+	if c.concurrency < 0 {
+		return nil, fmt.Errorf("cloud: concurrency %d is negative", c.concurrency)
+	}
+	if c.concurrency == 0 {
+		c.concurrency = DefaultConcurrency
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if sdkDebugEnabled() {
+		return nil, errors.New("cloud: the DEBUG environment variable includes \"sdk\", which makes the Alibaba Cloud SDK " +
+			"print signed requests, security tokens and private keys to stdout; unset DEBUG or remove \"sdk\" from it")
+	}
+	if cfg.Endpoint != "" {
+		scheme, host, loopback, err := parseEndpoint(cfg.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		c.scheme, c.domain, c.loopback = scheme, host, loopback
+	}
+	switch {
+	case cfg.Credentials != nil:
+		if cfg.Profile != "" {
+			return nil, errors.New("cloud: give either static credentials or a profile, not both")
+		}
+		sc := cfg.Credentials
+		if sc.AccessKeyID == "" || sc.AccessKeySecret == "" {
+			return nil, errors.New("cloud: static credentials need an AccessKey ID and an AccessKey secret")
+		}
+		c.scrub.add(sc.AccessKeySecret, sc.SecurityToken)
+		if sc.SecurityToken != "" {
+			c.creds = credentials.NewStaticSTSCredentialsProvider(sc.AccessKeyID, sc.AccessKeySecret, sc.SecurityToken)
+		} else {
+			c.creds = credentials.NewStaticAKCredentialsProvider(sc.AccessKeyID, sc.AccessKeySecret)
+		}
+	default:
+		c.creds = newChainProvider(cfg.Profile, c.scrub)
+	}
+	// Enough idle SDK clients for a few calls at full concurrency.
+	c.pool = make(chan pooled, 2*c.concurrency)
+
+	endpoint := "the region's public endpoint (https://ecs.<region>.aliyuncs.com)"
+	if c.domain != "" {
+		endpoint = c.scheme + "://" + c.domain
+	}
+	source := "the default credential chain"
+	switch {
+	case cfg.Credentials != nil:
+		source = "static credentials"
+	case cfg.Profile != "":
+		source = fmt.Sprintf("profile %q", cfg.Profile)
+	}
+	c.log.Debug("ecs client ready", "endpoint", endpoint, "credentials", source,
+		"timeout", c.timeout, "concurrency", c.concurrency)
+	return c, nil
+}
+
+// sdkDebugEnabled reports DEBUG=...sdk..., read by the SDK at start-up
+// (sdk/utils/debug.go).
+func sdkDebugEnabled() bool {
+	for _, part := range strings.Split(getenv("DEBUG"), ",") {
+		if part == "sdk" {
+			return true
+		}
+	}
+	return false
+}
+
+// parseEndpoint checks an endpoint override: https://host[:port], or
+// http://host[:port] for a loopback host.
+func parseEndpoint(raw string) (scheme, host string, loopback bool, err error) {
+	u, perr := url.Parse(raw)
+	shown := raw
+	if perr == nil && u.User != nil {
+		shown = u.Redacted() // never echo a password
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("cloud: endpoint %q: %s (e.g. https://ecs.cn-hangzhou.aliyuncs.com, or http://127.0.0.1:8080 for a local emulator)", shown, why)
+	}
+	if perr != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", "", false, bad("must be a URL with the scheme https:// (or http:// for a loopback host)")
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", false, bad("must be only a scheme and a host[:port], with no user, path or query")
+	}
+	if port := u.Port(); port != "" {
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return "", "", false, bad("invalid port")
+		}
+	}
+	loopback = isLoopback(u.Hostname())
+	if u.Scheme == "http" && !loopback {
+		return "", "", false, bad("plain http:// is only allowed for a loopback host (127.0.0.1, ::1, localhost); use https://")
+	}
+	return u.Scheme, u.Host, loopback, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sdkClient takes an SDK client from the pool or builds one. SDK clients
+// are not safe for concurrent use (the SDK rewrites its http.Client's
+// timeout and transport on every request), so each request has its own.
+func (c *Client) sdkClient() (pooled, error) {
+	select {
+	case p := <-c.pool:
+		return p, nil
+	default:
+	}
+	conf := sdk.NewConfig()
+	conf.Scheme = strings.ToUpper(c.scheme) // the SDK's default is HTTP
+	conf.AutoRetry = false
+	conf.Timeout = c.timeout
+	conf.Transport = c.newTransport()
+	sdkMu.Lock()
+	cl, err := ecs.NewClientWithOptions(defaultRegion, conf, c.creds)
+	sdkMu.Unlock()
+	if err != nil {
+		return pooled{}, &Error{Code: CodeClientError, Message: c.scrub.clean("cannot create the SDK client: " + err.Error())}
+	}
+	cl.SetReadTimeout(c.timeout)
+	cl.SetConnectTimeout(c.connectTimeout)
+	// The SDK sets the transport's Proxy from HTTP(S)_PROXY itself unless
+	// the host matches its NO_PROXY regexps (sdk/client.go
+	// DoActionWithSigner), reading NO_PROXY as regexps (an invalid one fails
+	// every request). Matching every host keeps it out: our transport's
+	// Proxy applies Go's standard proxy rules instead, and never proxies a
+	// loopback endpoint.
+	cl.SetNoProxy(".*")
+	cl.SetCloseTrace(true)
+	return pooled{cl: cl, tr: conf.Transport}, nil
+}
+
+// release returns an SDK client to the pool, or drops it (and its idle
+// connections) when the pool is full.
+func (c *Client) release(p pooled) {
+	select {
+	case c.pool <- p:
+	default:
+		c.discard(p)
+	}
+}
+
+func (c *Client) discard(p pooled) {
+	if t, ok := p.tr.(*http.Transport); ok && p.tr != c.rt {
+		t.CloseIdleConnections()
+	}
+}
+
+// newTransport is one SDK client's HTTP transport (the SDK mutates it on
+// every request, so it is never shared).
+func (c *Client) newTransport() http.RoundTripper {
+	if c.rt != nil {
+		return c.rt
+	}
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   10 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          4,
+		MaxIdleConnsPerHost:   2,
+		ExpectContinueTimeout: time.Second,
+	}
+	if c.loopback {
+		t.Proxy = nil
+	}
+	return t
+}
+
+// send is the one place a request goes out: it points req at the endpoint,
+// runs call on a pooled SDK client in a goroutine (the SDK has no context
+// support) and returns when it ends or when ctx does; an abandoned request
+// finishes in the background, bounded by the timeout, and its answer is
+// dropped. call returns the decoded answer and its request ID. A later retry
+// policy belongs here.
+func send[R any](ctx context.Context, c *Client, action, region string, req requests.AcsRequest,
+	call func(*ecs.Client) (R, string, error)) (R, error) {
+	var zero R
+	if err := ctx.Err(); err != nil {
+		return zero, canceledError(action, err)
+	}
+	req.SetScheme(c.scheme)
+	if c.domain != "" {
+		req.SetDomain(c.domain)
+	}
+	// A request abandoned at the caller's deadline need not run on for the
+	// whole timeout; the margin lets the context, not the HTTP timeout,
+	// end the call.
+	timeout := c.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl) + deadlineMargin; left < timeout {
+			timeout = left
+		}
+	}
+	req.SetReadTimeout(timeout)
+	req.SetConnectTimeout(min(timeout, c.connectTimeout))
+
+	p, err := c.sdkClient()
+	if err != nil {
+		return zero, c.mapError(action, err)
+	}
+	type outcome struct {
+		resp R
+		err  *Error
+	}
+	done := make(chan outcome, 1) // buffered: an abandoned request never blocks
+	start := time.Now()
+	go func() {
+		var o outcome
+		defer func() {
+			if r := recover(); r != nil {
+				// The SDK panics on some malformed answers (e.g. a
+				// non-string error Code); the client may be in any state,
+				// so it is not reused.
+				o = outcome{err: &Error{Code: CodeInvalidResponse, Action: action,
+					Message: "the ECS API answer could not be read (the SDK failed on it)"}}
+				c.discard(p)
+			} else {
+				c.release(p)
+			}
+			c.logResult(action, region, start, o.err)
+			done <- o
+		}()
+		resp, requestID, err := call(p.cl)
+		if err != nil {
+			o.err = c.mapError(action, err)
+			return
+		}
+		o.resp = resp
+		c.log.Debug("ecs request", "action", action, "region", region, "requestId", requestID,
+			"duration", time.Since(start).Round(time.Millisecond))
+	}()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil && o.err.HTTPStatus == 0 {
+				// The request timed out or broke as the caller's context
+				// ended (its timeout follows the context's deadline): the
+				// context is the cause.
+				return zero, canceledError(action, ctxErr)
+			}
+			return zero, o.err
+		}
+		return o.resp, nil
+	case <-ctx.Done():
+		c.log.Debug("ecs request abandoned", "action", action, "region", region, "reason", ctx.Err().Error())
+		return zero, canceledError(action, ctx.Err())
+	}
+}
+
+func (c *Client) logResult(action, region string, start time.Time, e *Error) {
+	if e == nil {
+		return
+	}
+	c.log.Debug("ecs request failed", "action", action, "region", region, "code", e.Code,
+		"status", e.HTTPStatus, "requestId", e.RequestID, "retryable", e.Retryable,
+		"duration", time.Since(start).Round(time.Millisecond))
+}
+
+// forEach runs fn(i) for i in [0, n) with at most c.concurrency at once,
+// and waits for all. fn must record its own result.
+func (c *Client) forEach(n int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
+	sem := make(chan struct{}, c.concurrency)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// chunk splits items into batches of at most size, in order.
+func chunk[T any](items []T, size int) [][]T {
+	var out [][]T
+	for len(items) > size {
+		out = append(out, items[:size:size])
+		items = items[size:]
+	}
+	if len(items) > 0 {
+		out = append(out, items)
+	}
+	return out
+}
+
+// regionPattern is what a region ID looks like. Without an endpoint
+// override the region becomes part of the host name (ecs.<region>.aliyuncs.com),
+// so anything else could send a signed request, security token included,
+// to another host.
+var regionPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
+
+func requireRegion(action, region string) error {
+	if region == "" {
+		return &Error{Code: CodeMissingParameter, Action: action, Message: "regionId is required (e.g. cn-hangzhou; see describe_regions)"}
+	}
+	if len(region) > 64 || !regionPattern.MatchString(region) {
+		return &Error{Code: "InvalidRegionId.Malformed", Action: action,
+			Message: fmt.Sprintf("regionId %q is not a region ID (lower-case letters, digits and '-', e.g. cn-hangzhou; see describe_regions)", region)}
+	}
+	return nil
+}

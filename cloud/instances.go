@@ -1,0 +1,156 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
+)
+
+// DescribeRegions lists the regions ECS offers, with English names.
+func (c *Client) DescribeRegions(ctx context.Context) (schema.DescribeRegionsOutput, error) {
+	const action = "DescribeRegions"
+	req := ecs.CreateDescribeRegionsRequest()
+	req.AcceptLanguage = "en-US"
+	return send(ctx, c, action, "", req, func(cl *ecs.Client) (schema.DescribeRegionsOutput, string, error) {
+		resp, err := cl.DescribeRegions(req)
+		if err != nil {
+			return schema.DescribeRegionsOutput{}, "", err
+		}
+		out := schema.DescribeRegionsOutput{Regions: make([]schema.Region, 0, len(resp.Regions.Region))}
+		for _, r := range resp.Regions.Region {
+			out.Regions = append(out.Regions, schema.Region{
+				RegionID:       r.RegionId,
+				LocalName:      r.LocalName,
+				RegionEndpoint: r.RegionEndpoint,
+				Status:         r.Status,
+			})
+		}
+		return out, resp.RequestId, nil
+	})
+}
+
+// DescribeInstances lists instances. Without PageNumber and PageSize it
+// returns every match: the first page of 100, then the other pages
+// concurrently, in the API's order; more than 100 InstanceIDs are split into
+// batches of 100 and the instances come back in the order of InstanceIDs.
+// With PageNumber or PageSize it returns that one page and the true
+// TotalCount (at most 100 InstanceIDs then).
+func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstancesInput) (schema.DescribeInstancesOutput, error) {
+	const action = "DescribeInstances"
+	if err := requireRegion(action, in.RegionID); err != nil {
+		return schema.DescribeInstancesOutput{}, err
+	}
+	paged := in.PageNumber > 0 || in.PageSize > 0
+	if paged && len(in.InstanceIDs) > instanceIDsBatchSize {
+		return schema.DescribeInstancesOutput{}, &Error{Code: CodeInvalidParameter, Action: action,
+			Message: fmt.Sprintf("instanceIds: at most %d IDs with pageNumber/pageSize (%d given); omit paging to look up more", instanceIDsBatchSize, len(in.InstanceIDs))}
+	}
+	page := func(ids []string, number, size int) (*ecs.DescribeInstancesResponse, error) {
+		req := ecs.CreateDescribeInstancesRequest()
+		req.RegionId = in.RegionID
+		req.KeyPairName = in.KeyPairName
+		req.Status = in.Status
+		if len(ids) > 0 {
+			req.InstanceIds = jsonArray(ids)
+		}
+		if number > 0 {
+			req.PageNumber = requests.NewInteger(number)
+		}
+		if size > 0 {
+			req.PageSize = requests.NewInteger(size)
+		}
+		return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (*ecs.DescribeInstancesResponse, string, error) {
+			r, err := cl.DescribeInstances(req)
+			if err != nil {
+				return nil, "", err
+			}
+			return r, r.RequestId, nil
+		})
+	}
+
+	out := schema.DescribeInstancesOutput{Instances: []schema.Instance{}}
+	if paged {
+		resp, err := page(in.InstanceIDs, in.PageNumber, in.PageSize)
+		if err != nil {
+			return schema.DescribeInstancesOutput{}, err
+		}
+		out.TotalCount = resp.TotalCount
+		for _, inst := range resp.Instances.Instance {
+			out.Instances = append(out.Instances, instanceFromAPI(inst))
+		}
+		return out, nil
+	}
+
+	all := func(ids []string) ([]ecs.Instance, error) {
+		return allPages(c, instancePageSize, func(number int) ([]ecs.Instance, int, error) {
+			resp, err := page(ids, number, instancePageSize)
+			if err != nil {
+				return nil, 0, err
+			}
+			return resp.Instances.Instance, resp.TotalCount, nil
+		})
+	}
+	var found []ecs.Instance
+	if len(in.InstanceIDs) <= instanceIDsBatchSize {
+		var err error
+		if found, err = all(in.InstanceIDs); err != nil {
+			return schema.DescribeInstancesOutput{}, err
+		}
+	} else {
+		batches := chunk(in.InstanceIDs, instanceIDsBatchSize)
+		results := make([][]ecs.Instance, len(batches))
+		errs := make([]error, len(batches))
+		c.forEach(len(batches), func(i int) {
+			results[i], errs[i] = all(batches[i])
+		})
+		for i := range batches {
+			if errs[i] != nil {
+				return schema.DescribeInstancesOutput{}, errs[i]
+			}
+			found = append(found, results[i]...)
+		}
+	}
+	seen := map[string]bool{}
+	for _, inst := range found {
+		if seen[inst.InstanceId] {
+			continue
+		}
+		seen[inst.InstanceId] = true
+		out.Instances = append(out.Instances, instanceFromAPI(inst))
+	}
+	if len(in.InstanceIDs) > 0 {
+		// The caller's order, which is what they will compare against.
+		pos := make(map[string]int, len(in.InstanceIDs))
+		for i, id := range in.InstanceIDs {
+			if _, dup := pos[id]; !dup {
+				pos[id] = i
+			}
+		}
+		slices.SortStableFunc(out.Instances, func(a, b schema.Instance) int {
+			return pos[a.InstanceID] - pos[b.InstanceID]
+		})
+	}
+	out.TotalCount = len(out.Instances)
+	return out, nil
+}
+
+func instanceFromAPI(i ecs.Instance) schema.Instance {
+	os := i.OSType
+	if os == "" {
+		os = i.OsType
+	}
+	return schema.Instance{
+		InstanceID:   i.InstanceId,
+		InstanceName: i.InstanceName,
+		Status:       i.Status,
+		OSType:       os,
+		KeyPairName:  i.KeyPairName,
+		RegionID:     i.RegionId,
+		ZoneID:       i.ZoneId,
+	}
+}

@@ -1,0 +1,393 @@
+package cloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
+)
+
+// jsonArray renders a list as the API's JSON-array string parameter.
+func jsonArray(items []string) string {
+	if items == nil {
+		items = []string{}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(items) // []string always encodes
+	return string(bytes.TrimRight(b.Bytes(), "\n"))
+}
+
+// CreateKeyPair creates an RSA key pair. The private key is in the result
+// only; see CreatedKeyPair.
+func (c *Client) CreateKeyPair(ctx context.Context, in schema.CreateKeyPairInput) (CreatedKeyPair, error) {
+	const action = "CreateKeyPair"
+	if err := requireRegion(action, in.RegionID); err != nil {
+		return CreatedKeyPair{}, err
+	}
+	req := ecs.CreateCreateKeyPairRequest()
+	req.RegionId = in.RegionID
+	req.KeyPairName = in.KeyPairName
+	req.ResourceGroupId = in.ResourceGroupID
+	if len(in.Tags) > 0 {
+		tags := make([]ecs.CreateKeyPairTag, len(in.Tags))
+		for i, t := range in.Tags {
+			tags[i] = ecs.CreateKeyPairTag{Key: t.Key, Value: t.Value}
+		}
+		req.Tag = &tags
+	}
+	return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (CreatedKeyPair, string, error) {
+		resp, err := cl.CreateKeyPair(req)
+		if err != nil {
+			return CreatedKeyPair{}, "", err
+		}
+		return CreatedKeyPair{
+			KeyPairID:          resp.KeyPairId,
+			KeyPairName:        resp.KeyPairName,
+			KeyPairFingerPrint: resp.KeyPairFingerPrint,
+			RequestID:          resp.RequestId,
+			PrivateKeyPEM:      PrivateKey(resp.PrivateKeyBody),
+		}, resp.RequestId, nil
+	})
+}
+
+// ImportKeyPair imports a public key.
+func (c *Client) ImportKeyPair(ctx context.Context, in schema.ImportKeyPairInput) (schema.ImportKeyPairOutput, error) {
+	const action = "ImportKeyPair"
+	if err := requireRegion(action, in.RegionID); err != nil {
+		return schema.ImportKeyPairOutput{}, err
+	}
+	if strings.Contains(in.PublicKeyBody, "PRIVATE KEY") {
+		// Never send a private key anywhere (an API error could echo it).
+		return schema.ImportKeyPairOutput{}, &Error{Code: "InvalidPublicKeyBody.Malformed", Action: action,
+			Message: "publicKeyBody holds a private key; pass the public key (the contents of the .pub file) instead"}
+	}
+	req := ecs.CreateImportKeyPairRequest()
+	req.RegionId = in.RegionID
+	req.KeyPairName = in.KeyPairName
+	req.PublicKeyBody = in.PublicKeyBody
+	req.ResourceGroupId = in.ResourceGroupID
+	if len(in.Tags) > 0 {
+		tags := make([]ecs.ImportKeyPairTag, len(in.Tags))
+		for i, t := range in.Tags {
+			tags[i] = ecs.ImportKeyPairTag{Key: t.Key, Value: t.Value}
+		}
+		req.Tag = &tags
+	}
+	return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (schema.ImportKeyPairOutput, string, error) {
+		resp, err := cl.ImportKeyPair(req)
+		if err != nil {
+			return schema.ImportKeyPairOutput{}, "", err
+		}
+		return schema.ImportKeyPairOutput{
+			KeyPairName:        resp.KeyPairName,
+			KeyPairFingerPrint: resp.KeyPairFingerPrint,
+			RequestID:          resp.RequestId,
+		}, resp.RequestId, nil
+	})
+}
+
+// DescribeKeyPairs lists key pairs. Without PageNumber and PageSize it
+// returns every match: the first page of 50, then the other pages
+// concurrently, in the API's order. With either, it returns that one page
+// (the API's defaults fill the other) and the true TotalCount.
+func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPairsInput) (schema.DescribeKeyPairsOutput, error) {
+	const action = "DescribeKeyPairs"
+	if err := requireRegion(action, in.RegionID); err != nil {
+		return schema.DescribeKeyPairsOutput{}, err
+	}
+	page := func(number, size int) (*ecs.DescribeKeyPairsResponse, error) {
+		req := ecs.CreateDescribeKeyPairsRequest()
+		req.RegionId = in.RegionID
+		req.KeyPairName = in.KeyPairName
+		req.KeyPairFingerPrint = in.KeyPairFingerPrint
+		req.ResourceGroupId = in.ResourceGroupID
+		if in.IncludePublicKey {
+			req.IncludePublicKey = requests.NewBoolean(true)
+		}
+		if number > 0 {
+			req.PageNumber = requests.NewInteger(number)
+		}
+		if size > 0 {
+			req.PageSize = requests.NewInteger(size)
+		}
+		if len(in.Tags) > 0 {
+			tags := make([]ecs.DescribeKeyPairsTag, len(in.Tags))
+			for i, t := range in.Tags {
+				tags[i] = ecs.DescribeKeyPairsTag{Key: t.Key, Value: t.Value}
+			}
+			req.Tag = &tags
+		}
+		return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (*ecs.DescribeKeyPairsResponse, string, error) {
+			r, err := cl.DescribeKeyPairs(req)
+			if err != nil {
+				return nil, "", err
+			}
+			return r, r.RequestId, nil
+		})
+	}
+
+	out := schema.DescribeKeyPairsOutput{KeyPairs: []schema.KeyPair{}}
+	if in.PageNumber > 0 || in.PageSize > 0 {
+		resp, err := page(in.PageNumber, in.PageSize)
+		if err != nil {
+			return schema.DescribeKeyPairsOutput{}, err
+		}
+		out.TotalCount = resp.TotalCount
+		for _, k := range resp.KeyPairs.KeyPair {
+			out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k))
+		}
+		return out, nil
+	}
+
+	pages, err := allPages(c, keyPairPageSize, func(number int) ([]ecs.KeyPair, int, error) {
+		resp, err := page(number, keyPairPageSize)
+		if err != nil {
+			return nil, 0, err
+		}
+		return resp.KeyPairs.KeyPair, resp.TotalCount, nil
+	})
+	if err != nil {
+		return schema.DescribeKeyPairsOutput{}, err
+	}
+	seen := map[string]bool{}
+	for _, k := range pages {
+		// Pages read while key pairs come and go may overlap.
+		if seen[k.KeyPairName] {
+			continue
+		}
+		seen[k.KeyPairName] = true
+		out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k))
+	}
+	out.TotalCount = len(out.KeyPairs)
+	return out, nil
+}
+
+func keyPairFromAPI(k ecs.KeyPair) schema.KeyPair {
+	kp := schema.KeyPair{
+		KeyPairName:        k.KeyPairName,
+		KeyPairFingerPrint: k.KeyPairFingerPrint,
+		CreationTime:       k.CreationTime,
+		ResourceGroupID:    k.ResourceGroupId,
+		PublicKey:          k.PublicKey,
+		Tags:               []schema.Tag{},
+	}
+	for _, t := range k.Tags.Tag {
+		key, value := t.TagKey, t.TagValue
+		if key == "" {
+			key, value = t.Key, t.Value
+		}
+		kp.Tags = append(kp.Tags, schema.Tag{Key: key, Value: value})
+	}
+	return kp
+}
+
+// allPages fetches page 1, then pages 2..n concurrently (bounded), and
+// returns the items in page order. The first error, in page order, wins.
+func allPages[T any](c *Client, size int, fetch func(number int) ([]T, int, error)) ([]T, error) {
+	first, total, err := fetch(1)
+	if err != nil {
+		return nil, err
+	}
+	n := (total + size - 1) / size
+	if n <= 1 || len(first) == 0 {
+		return first, nil
+	}
+	rest := make([][]T, n-1)
+	errs := make([]error, n-1)
+	c.forEach(n-1, func(i int) {
+		rest[i], _, errs[i] = fetch(i + 2)
+	})
+	items := first
+	for i := range rest {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		items = append(items, rest[i]...)
+	}
+	return items, nil
+}
+
+// BatchResult is the outcome of one DeleteKeyPairs request.
+type BatchResult struct {
+	// Items are the names this request carried, in the caller's order.
+	Items []string
+	// RequestID is the API's request ID, when an answer arrived.
+	RequestID string
+	// Err is nil when the batch succeeded, else an *Error.
+	Err error
+}
+
+// DeleteKeyPairs deletes key pairs in batches of 100 names, sent
+// concurrently; the results are in the caller's order. The error is only
+// for what stops the whole call: a context that ended before anything was
+// sent, missing or rejected credentials, an unknown region.
+func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []string) ([]BatchResult, error) {
+	const action = "DeleteKeyPairs"
+	if err := requireRegion(action, region); err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, canceledError(action, err)
+	}
+	batches := chunk(names, deleteBatchSize)
+	results := make([]BatchResult, len(batches))
+	c.forEach(len(batches), func(i int) {
+		req := ecs.CreateDeleteKeyPairsRequest()
+		req.RegionId = region
+		req.KeyPairNames = jsonArray(batches[i])
+		requestID, err := send(ctx, c, action, region, req, func(cl *ecs.Client) (string, string, error) {
+			resp, err := cl.DeleteKeyPairs(req)
+			if err != nil {
+				return "", "", err
+			}
+			return resp.RequestId, resp.RequestId, nil
+		})
+		results[i] = BatchResult{Items: batches[i], RequestID: requestID}
+		if err != nil {
+			results[i].Err = err
+			if e, ok := err.(*Error); ok {
+				results[i].RequestID = e.RequestID
+			}
+		}
+	})
+	errs := make([]error, len(results))
+	for i, r := range results {
+		errs[i] = r.Err
+	}
+	if err := callWide(errs); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// InstanceResult is one instance's outcome of AttachKeyPair/DetachKeyPair.
+type InstanceResult struct {
+	InstanceID string
+	Success    bool
+	// Code is "200" on success, else the API's error code (per instance, or
+	// that of the request when it failed as a whole).
+	Code    string
+	Message string
+}
+
+// AttachKeyPair binds a key pair to instances, in batches of 50 sent
+// concurrently. It returns one result per instance in the caller's order and
+// the request IDs in batch order. A batch that fails as a whole (e.g.
+// DependencyViolation.WindowsInstance when all its instances run Windows)
+// marks each of its instances failed with that error. The error is only for
+// what stops the whole call (see DeleteKeyPairs).
+func (c *Client) AttachKeyPair(ctx context.Context, region, keyPairName string, instanceIDs []string) ([]InstanceResult, []string, error) {
+	return c.bind(ctx, "AttachKeyPair", region, keyPairName, instanceIDs)
+}
+
+// DetachKeyPair unbinds a key pair from instances; see AttachKeyPair.
+func (c *Client) DetachKeyPair(ctx context.Context, region, keyPairName string, instanceIDs []string) ([]InstanceResult, []string, error) {
+	return c.bind(ctx, "DetachKeyPair", region, keyPairName, instanceIDs)
+}
+
+func (c *Client) bind(ctx context.Context, action, region, keyPairName string, instanceIDs []string) ([]InstanceResult, []string, error) {
+	if err := requireRegion(action, region); err != nil {
+		return nil, nil, err
+	}
+	if len(instanceIDs) == 0 {
+		return nil, nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, canceledError(action, err)
+	}
+	batches := chunk(instanceIDs, bindBatchSize)
+	results := make([][]InstanceResult, len(batches))
+	requestIDs := make([]string, len(batches))
+	errs := make([]error, len(batches))
+	type answer struct {
+		requestID string
+		results   []ecs.Result
+	}
+	c.forEach(len(batches), func(i int) {
+		ids := batches[i]
+		var a answer
+		var err error
+		if action == "AttachKeyPair" {
+			req := ecs.CreateAttachKeyPairRequest()
+			req.RegionId, req.KeyPairName, req.InstanceIds = region, keyPairName, jsonArray(ids)
+			a, err = send(ctx, c, action, region, req, func(cl *ecs.Client) (answer, string, error) {
+				resp, err := cl.AttachKeyPair(req)
+				if err != nil {
+					return answer{}, "", err
+				}
+				return answer{resp.RequestId, resp.Results.Result}, resp.RequestId, nil
+			})
+		} else {
+			req := ecs.CreateDetachKeyPairRequest()
+			req.RegionId, req.KeyPairName, req.InstanceIds = region, keyPairName, jsonArray(ids)
+			a, err = send(ctx, c, action, region, req, func(cl *ecs.Client) (answer, string, error) {
+				resp, err := cl.DetachKeyPair(req)
+				if err != nil {
+					return answer{}, "", err
+				}
+				return answer{resp.RequestId, resp.Results.Result}, resp.RequestId, nil
+			})
+		}
+		errs[i] = err
+		requestIDs[i] = a.requestID
+		apiResults := a.results
+		results[i] = bindResults(ids, apiResults, err)
+		if e, ok := err.(*Error); ok {
+			requestIDs[i] = e.RequestID
+		}
+	})
+	if err := callWide(errs); err != nil {
+		return nil, nil, err
+	}
+	var out []InstanceResult
+	var ids []string
+	for i := range batches {
+		out = append(out, results[i]...)
+		if requestIDs[i] != "" {
+			ids = append(ids, requestIDs[i])
+		}
+	}
+	return out, ids, nil
+}
+
+// bindResults maps one batch's answer to per-instance results in the order
+// of ids.
+func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
+	out := make([]InstanceResult, len(ids))
+	if err != nil {
+		code, msg := CodeClientError, err.Error()
+		if e, ok := err.(*Error); ok {
+			code, msg = e.Code, e.Message
+		}
+		for i, id := range ids {
+			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg}
+		}
+		return out
+	}
+	byID := make(map[string]ecs.Result, len(api))
+	for _, r := range api {
+		byID[r.InstanceId] = r
+	}
+	for i, id := range ids {
+		r, ok := byID[id]
+		if !ok {
+			out[i] = InstanceResult{InstanceID: id, Code: CodeInvalidResponse,
+				Message: "the API returned no result for this instance; check it with describe_instances"}
+			continue
+		}
+		ok, _ = strconv.ParseBool(r.Success)
+		out[i] = InstanceResult{InstanceID: id, Success: ok, Code: r.Code, Message: r.Message}
+	}
+	return out
+}
