@@ -12,16 +12,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
 
 // sandboxSeed is the emulator's starting world: regions, resource groups,
@@ -37,11 +46,15 @@ var version = ""
 const usage = `ecs-keypair-mcp: manage Alibaba Cloud ECS SSH key pairs from an MCP client.
 
 Usage:
-  ecs-keypair-mcp emulator [--listen ADDR] [--state-dir DIR] [--access-key-id ID --access-key-secret S]
-                                         run the ECS API emulator standalone
-  ecs-keypair-mcp version                print the version
+  ecs-keypair-mcp [flags]                  serve MCP over stdio (what MCP clients run)
+  ecs-keypair-mcp tools [flags]            print the tools (name, annotations, schemas) as JSON
+  ecs-keypair-mcp call TOOL [JSON] [flags] run one tool once and print its result as JSON;
+                                           exit status 1 when the tool reports an error
+  ecs-keypair-mcp emulator [--listen ADDR] [--state-dir DIR]
+                                           run the ECS API emulator standalone
+  ecs-keypair-mcp version                  print the version
 
-Run 'ecs-keypair-mcp COMMAND --help' for a command's flags.
+Flags (each also settable as ECS_KEYPAIR_MCP_<FLAG>, e.g. ECS_KEYPAIR_MCP_SANDBOX=true):
 `
 
 func main() {
@@ -49,26 +62,71 @@ func main() {
 	// library prints to os.Stdout goes to stderr instead.
 	out := os.Stdout
 	os.Stdout = os.Stderr
-	os.Exit(run(os.Args[1:], out, os.Stderr))
+	silenceSDKDebug()
+	os.Exit(run(os.Args[1:], os.Stdin, out, os.Stderr))
+}
+
+// silenceSDKDebug discards the Alibaba Cloud SDK's debug output. With "sdk"
+// in DEBUG, the SDK (which reads DEBUG once, at start-up) prints signed
+// requests, security tokens and response bodies, private keys included, to
+// os.Stdout: that must reach neither the protocol stream nor the logs. The
+// server's own debug logging is --log-level debug.
+func silenceSDKDebug() {
+	parts := strings.Split(os.Getenv("DEBUG"), ",")
+	if !slices.Contains(parts, "sdk") {
+		return
+	}
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		os.Stdout = devNull
+	}
+	os.Setenv("DEBUG", strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "sdk" }), ","))
+	fmt.Fprintln(os.Stderr, "ecs-keypair-mcp: DEBUG=sdk is ignored: the SDK's debug output carries secrets; use --log-level debug")
 }
 
 // run executes one command line and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "emulator":
+			return runEmulator(args[1:], stdout, stderr)
+		case "version", "--version", "-version":
+			fmt.Fprintln(stdout, "ecs-keypair-mcp", buildVersion())
+			return 0
+		case "help", "--help", "-help", "-h":
+			fs, _ := newServerFlags(io.Discard)
+			fmt.Fprint(stdout, usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+	}
+	fs, cfg := newServerFlags(stderr)
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
 		return 2
 	}
-	switch args[0] {
-	case "emulator":
-		return runEmulator(args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "ecs-keypair-mcp", buildVersion())
-		return 0
-	case "help", "--help", "-help", "-h":
-		fmt.Fprint(stdout, usage)
-		return 0
+	if err := applyEnvironment(fs); err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
+		return 2
+	}
+	command := ""
+	if len(positional) > 0 {
+		command, positional = positional[0], positional[1:]
+	}
+	switch command {
+	case "":
+		return runServe(cfg, stdin, stdout, stderr)
+	case "tools":
+		if len(positional) > 0 {
+			fmt.Fprintf(stderr, "ecs-keypair-mcp tools: unexpected argument %q\n", positional[0])
+			return 2
+		}
+		return runTools(cfg, stdout, stderr)
+	case "call":
+		return runCall(cfg, positional, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "ecs-keypair-mcp: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: unknown command %q\n\n%s", command, usage)
+		fs.PrintDefaults()
 		return 2
 	}
 }
@@ -207,4 +265,305 @@ func isLoopback(addr string) (bool, error) {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback(), nil
+}
+
+// serverConfig holds the flags of serve, tools and call.
+type serverConfig struct {
+	sandbox       bool
+	stateDir      string
+	readOnly      bool
+	privateKeyDir string
+	endpoint      string
+	profile       string
+	logLevel      string
+}
+
+func newServerFlags(stderr io.Writer) (*flag.FlagSet, *serverConfig) {
+	cfg := &serverConfig{}
+	fs := flag.NewFlagSet("ecs-keypair-mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&cfg.sandbox, "sandbox", false, "use the embedded ECS emulator on a loopback port instead of Alibaba Cloud")
+	fs.StringVar(&cfg.stateDir, "state-dir", "", "sandbox state `dir` (default $XDG_STATE_HOME/ecs-keypair-mcp, else ~/.local/state/ecs-keypair-mcp)")
+	fs.BoolVar(&cfg.readOnly, "read-only", false, "register only the read-only tools")
+	fs.StringVar(&cfg.privateKeyDir, "private-key-dir", "", "`dir` where create_key_pair writes private keys (default ~/.ssh; with --sandbox, <state-dir>/private-keys)")
+	fs.StringVar(&cfg.endpoint, "endpoint", "", "ECS endpoint `URL` override; https:// unless the host is loopback")
+	fs.StringVar(&cfg.profile, "profile", "", "credentials profile `name` (aliyun CLI config or ~/.alibabacloud/credentials)")
+	fs.StringVar(&cfg.logLevel, "log-level", "", "log `level`: debug, info, warn or error; logs go to stderr (default info; warn for call, whose stderr a person reads)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs, cfg
+}
+
+// parseInterleaved parses flags wherever they stand among the positional
+// arguments, so that "--sandbox call x" and "call x --sandbox" both work.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// applyEnvironment gives every flag not set on the command line the value
+// of ECS_KEYPAIR_MCP_<FLAG>, if that is set.
+func applyEnvironment(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "ECS_KEYPAIR_MCP_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && !set[f.Name] && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+// backend is the cloud the tools talk to, and what to close afterwards.
+type backend struct {
+	deps  tools.Deps
+	close func()
+}
+
+// newBackend builds the cloud client: the real one, or the embedded
+// emulator with --sandbox.
+func newBackend(cfg *serverConfig, logger *slog.Logger) (*backend, error) {
+	keyDir := cfg.privateKeyDir
+	b := &backend{close: func() {}}
+	var cloudCfg cloud.Config
+	if cfg.sandbox {
+		if cfg.endpoint != "" || cfg.profile != "" {
+			return nil, errors.New("--sandbox cannot be combined with --endpoint or --profile")
+		}
+		stateDir := cfg.stateDir
+		if stateDir == "" {
+			d, err := defaultStateDir()
+			if err != nil {
+				return nil, err
+			}
+			stateDir = d
+		}
+		if keyDir == "" {
+			// Sandbox keys are throwaway: keep them out of ~/.ssh.
+			keyDir = filepath.Join(stateDir, "private-keys")
+		}
+		seed, err := loadSandboxSeed()
+		if err != nil {
+			return nil, fmt.Errorf("built-in seed: %w", err)
+		}
+		emu, err := emulator.New(emulator.Options{Seed: seed, StateDir: stateDir, Logger: logger.With("component", "sandbox")})
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		srv, err := emu.Start("127.0.0.1:0")
+		if err != nil {
+			emu.Close()
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		b.close = func() {
+			srv.Close()
+			emu.Close()
+		}
+		logger.Info("sandbox: the embedded ECS emulator is serving", "endpoint", srv.URL, "stateDir", stateDir)
+		creds := srv.Credentials
+		cloudCfg = cloud.Config{
+			Endpoint:    srv.URL,
+			Credentials: &cloud.StaticCredentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret},
+		}
+	} else {
+		if cfg.stateDir != "" {
+			return nil, errors.New("--state-dir is for --sandbox only")
+		}
+		cloudCfg = cloud.Config{Endpoint: cfg.endpoint, Profile: cfg.profile}
+	}
+	if keyDir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			b.close()
+			return nil, fmt.Errorf("no --private-key-dir given and no home directory for ~/.ssh: %w", err)
+		}
+		keyDir = filepath.Join(home, ".ssh")
+	}
+	keyDir, err := filepath.Abs(keyDir)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	cloudCfg.Logger = logger.With("component", "cloud")
+	client, err := cloud.New(cloudCfg)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	b.deps = tools.Deps{Cloud: client, PrivateKeyDir: keyDir, Logger: logger.With("component", "tools")}
+	return b, nil
+}
+
+func defaultStateDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ecs-keypair-mcp"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --state-dir given and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "ecs-keypair-mcp"), nil
+}
+
+const instructions = `Manage Alibaba Cloud ECS SSH key pairs. Key pairs and instances belong to one region: find region IDs with describe_regions.
+To give SSH access: import_key_pair (an existing public key) or create_key_pair (the private key is written to a file on the server's machine, never returned), then attach_key_pair.
+delete_key_pairs, attach_key_pair and detach_key_pair change nothing without confirm: true; they first return a preview. Show the preview to the user and confirm only with their agreement.
+Attaching replaces an instance's key pair and turns password login off; Running instances need a reboot for the change to take effect. A key pair attached to instances cannot be deleted until detached.`
+
+func newMCPServer(deps tools.Deps, readOnly bool) *server.MCPServer {
+	s := server.NewMCPServer("ecs-keypair-mcp", buildVersion(),
+		server.WithToolCapabilities(false),
+		server.WithRecovery(),
+		server.WithInstructions(instructions),
+	)
+	tools.Register(s, deps, readOnly)
+	return s
+}
+
+// newLogger logs to stderr at the --log-level, or at fallback when the
+// flag was not given.
+func newLogger(cfg *serverConfig, fallback string, stderr io.Writer) (*slog.Logger, error) {
+	name := cfg.logLevel
+	if name == "" {
+		name = fallback
+	}
+	level, err := parseLogLevel(name)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// runServe serves MCP over stdio until stdin closes or a signal arrives.
+func runServe(cfg *serverConfig, stdin io.Reader, stdout, stderr io.Writer) int {
+	logger, err := newLogger(cfg, "info", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
+		return 2
+	}
+	b, err := newBackend(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
+		return 1
+	}
+	defer b.close()
+	s := newMCPServer(b.deps, cfg.readOnly)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stdio := server.NewStdioServer(s)
+	stdio.SetErrorLogger(log.New(stderr, "ecs-keypair-mcp: ", log.LstdFlags))
+	logger.Info("serving MCP over stdio", "version", buildVersion(), "sandbox", cfg.sandbox, "readOnly", cfg.readOnly,
+		"privateKeyDir", b.deps.PrivateKeyDir)
+	if err := stdio.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// runTools prints the tool definitions as clients see them in tools/list.
+func runTools(cfg *serverConfig, stdout, stderr io.Writer) int {
+	var list []mcp.Tool
+	for _, t := range tools.All(tools.Deps{}) {
+		if cfg.readOnly && !t.ReadOnly() {
+			continue
+		}
+		list = append(list, t.Definition)
+	}
+	out, err := json.MarshalIndent(map[string]any{"tools": list}, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp tools: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\n", out)
+	return 0
+}
+
+// runCall runs one tool through an in-process MCP client, the same path a
+// real client's call takes, and prints the structured result.
+func runCall(cfg *serverConfig, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || len(args) > 2 {
+		fmt.Fprintln(stderr, "usage: ecs-keypair-mcp call TOOL [JSON-ARGUMENTS] [flags]")
+		return 2
+	}
+	name, arguments := args[0], json.RawMessage("{}")
+	if len(args) == 2 {
+		arguments = json.RawMessage(args[1])
+		var probe map[string]any
+		if err := json.Unmarshal(arguments, &probe); err != nil {
+			fmt.Fprintf(stderr, "ecs-keypair-mcp call: the arguments must be a JSON object: %v\n", err)
+			return 2
+		}
+	}
+	logger, err := newLogger(cfg, "warn", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
+		return 2
+	}
+	b, err := newBackend(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
+		return 1
+	}
+	defer b.close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := client.NewInProcessClient(newMCPServer(b.deps, cfg.readOnly))
+	if err == nil {
+		err = c.Start(ctx)
+	}
+	if err == nil {
+		_, err = c.Initialize(ctx, mcp.InitializeRequest{})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp call: %v\n", err)
+		return 1
+	}
+	defer c.Close()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = arguments
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp call %s: %v\n", name, err)
+		return 1
+	}
+	text := ""
+	for _, content := range res.Content {
+		if tc, ok := content.(mcp.TextContent); ok {
+			text += tc.Text
+		}
+	}
+	if res.IsError {
+		fmt.Fprintln(stderr, text)
+		return 1
+	}
+	out, err := json.MarshalIndent(res.StructuredContent, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-keypair-mcp call: %v\n", err)
+		return 1
+	}
+	// A summary line ahead of the JSON (previews, destructive results)
+	// goes to stderr for the person; stdout carries the JSON alone.
+	if summary, _, found := strings.Cut(text, "\n"); found {
+		fmt.Fprintln(stderr, summary)
+	}
+	fmt.Fprintf(stdout, "%s\n", out)
+	return 0
 }

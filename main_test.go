@@ -299,3 +299,167 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %q %v", out, err)
 	}
 }
+
+// TestStdioCarriesOnlyJSONRPC runs the built server as an MCP client would,
+// with the SDK's debug output switched on, and checks that every line on
+// stdout is a JSON-RPC message: anything else would break the client.
+func TestStdioCarriesOnlyJSONRPC(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+	}{
+		{"plain", nil},
+		{"SDK debug on", []string{"DEBUG=sdk,signer,request", "ALIBABA_CLOUD_LOG=debug"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state := t.TempDir()
+			cmd := exec.Command(binary, "--sandbox", "--state-dir", state, "--log-level", "debug")
+			cmd.Env = append(os.Environ(), tc.env...)
+			stdin, _ := cmd.StdinPipe()
+			stdout, _ := cmd.StdoutPipe()
+			stderr := &lockedBuffer{}
+			cmd.Stderr = stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+
+			requests := []string{
+				`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`,
+				`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+				`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+				`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"describe_regions","arguments":{}}}`,
+				`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"create_key_pair","arguments":{"regionId":"cn-hangzhou","keyPairName":"stdio-demo"}}}`,
+				`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"describe_key_pairs","arguments":{"regionId":"cn-hangzhou"}}}`,
+			}
+			for _, r := range requests {
+				fmt.Fprintln(stdin, r)
+			}
+			lines := bufio.NewScanner(stdout)
+			lines.Buffer(make([]byte, 1<<20), 1<<20)
+			answered := map[float64]map[string]any{}
+			deadline := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+			defer deadline.Stop()
+			for len(answered) < 5 && lines.Scan() {
+				var msg map[string]any
+				if err := json.Unmarshal(lines.Bytes(), &msg); err != nil || msg["jsonrpc"] != "2.0" {
+					t.Fatalf("stdout line is not JSON-RPC: %q", lines.Text())
+				}
+				if id, ok := msg["id"].(float64); ok {
+					answered[id] = msg
+				}
+			}
+			// Close stdin: the server must exit and write nothing more but
+			// JSON-RPC.
+			stdin.Close()
+			for lines.Scan() {
+				var msg map[string]any
+				if err := json.Unmarshal(lines.Bytes(), &msg); err != nil || msg["jsonrpc"] != "2.0" {
+					t.Fatalf("stdout line is not JSON-RPC: %q", lines.Text())
+				}
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("exit: %v\n%s", err, stderr.String())
+			}
+			if len(answered) != 5 {
+				t.Fatalf("answers for %d of 5 requests; stderr:\n%s", len(answered), stderr.String())
+			}
+			for id := 1.0; id <= 5; id++ {
+				if answered[id]["error"] != nil {
+					t.Errorf("request %v failed: %v", id, answered[id]["error"])
+				}
+			}
+			if res, _ := answered[4]["result"].(map[string]any); res["isError"] == true {
+				t.Errorf("create_key_pair: %v", res)
+			}
+			for _, out := range []string{stderr.String()} {
+				if strings.Contains(out, "PRIVATE KEY") {
+					t.Error("stderr holds a private key")
+				}
+			}
+			if _, err := os.Stat(filepath.Join(state, "private-keys", "stdio-demo.pem")); err != nil {
+				t.Errorf("the sandbox private key file: %v", err)
+			}
+		})
+	}
+}
+
+// TestREADMECalls runs the commands README.md shows, on a fresh sandbox.
+func TestREADMECalls(t *testing.T) {
+	state := t.TempDir()
+	callTool := func(args ...string) (string, string, int) {
+		cmd := exec.Command(binary, append([]string{"--sandbox", "call"}, args...)...)
+		cmd.Env = append(os.Environ(), "ECS_KEYPAIR_MCP_STATE_DIR="+state)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.Run()
+		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	}
+	out, errOut, code := callTool("describe_regions")
+	var regions struct{ Regions []map[string]string }
+	if code != 0 || json.Unmarshal([]byte(out), &regions) != nil || len(regions.Regions) < 6 {
+		t.Fatalf("describe_regions: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = callTool("create_key_pair", `{"regionId":"cn-hangzhou","keyPairName":"demo"}`)
+	var created struct{ PrivateKeyFile, KeyPairFingerPrint string }
+	if code != 0 || json.Unmarshal([]byte(out), &created) != nil {
+		t.Fatalf("create_key_pair: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if created.PrivateKeyFile != filepath.Join(state, "private-keys", "demo.pem") {
+		t.Errorf("private key file %q", created.PrivateKeyFile)
+	}
+	if strings.Contains(out+errOut, "PRIVATE KEY") {
+		t.Error("the private key reached stdout or stderr")
+	}
+	// ssh-keygen derives the public key from the file, with the reported fingerprint.
+	if path, err := exec.LookPath("ssh-keygen"); err == nil {
+		pub, err := exec.Command(path, "-y", "-f", created.PrivateKeyFile).Output()
+		if err != nil {
+			t.Fatalf("ssh-keygen -y: %v", err)
+		}
+		pubFile := filepath.Join(t.TempDir(), "demo.pub")
+		os.WriteFile(pubFile, pub, 0o600)
+		fp, _ := exec.Command(path, "-l", "-E", "md5", "-f", pubFile).Output()
+		if !strings.Contains(string(fp), "MD5:"+created.KeyPairFingerPrint) {
+			t.Errorf("ssh-keygen says %q, the tool said %s", fp, created.KeyPairFingerPrint)
+		}
+	}
+	// The same again: the file exists, so it fails with status 1 and the
+	// error on stderr.
+	out, errOut, code = callTool("create_key_pair", `{"regionId":"cn-hangzhou","keyPairName":"demo"}`)
+	if code != 1 || out != "" || !strings.HasPrefix(errOut, "PrivateKeyFile.AlreadyExists: ") {
+		t.Errorf("second create: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A preview says so on stderr and writes nothing.
+	out, errOut, code = callTool("delete_key_pairs", `{"regionId":"cn-hangzhou","keyPairNames":["demo"]}`)
+	if code != 0 || !strings.Contains(errOut, "Not executed") || !strings.Contains(out, `"would_delete"`) {
+		t.Errorf("delete preview: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	_, errOut, code = callTool("no_such_tool")
+	if code != 1 {
+		t.Errorf("unknown tool: exit %d, stderr %q", code, errOut)
+	}
+	_, _, code = callTool("describe_regions", "not json")
+	if code != 2 {
+		t.Errorf("bad JSON arguments: exit %d", code)
+	}
+}
+
+func TestNoCredentialsStillListsTools(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}
+	cmd := exec.Command(binary, "tools")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"delete_key_pairs"`) {
+		t.Fatalf("tools: %v %s", err, out)
+	}
+	cmd = exec.Command(binary, "call", "describe_regions")
+	cmd.Env = env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(stderr.String(), "--sandbox") {
+		t.Errorf("call without credentials: %v; stderr %q", err, stderr.String())
+	}
+}
