@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -276,7 +277,38 @@ type serverConfig struct {
 	endpoint      string
 	profile       string
 	logLevel      string
+	// Least privilege and human approval.
+	requireApproval bool
+	regions         regionList
+	auditLog        string
 }
+
+// regionList is the value of --regions: comma-separated region IDs.
+type regionList []string
+
+func (r *regionList) String() string { return strings.Join(*r, ",") }
+
+func (r *regionList) Set(v string) error {
+	*r = nil
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if !regionIDPattern.MatchString(id) {
+			return fmt.Errorf("%q is not a region ID (e.g. cn-hangzhou)", id)
+		}
+		if !slices.Contains(*r, id) {
+			*r = append(*r, id)
+		}
+	}
+	if len(*r) == 0 {
+		return errors.New("give at least one region ID, e.g. cn-hangzhou,cn-shanghai")
+	}
+	return nil
+}
+
+var regionIDPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
 
 func newServerFlags(stderr io.Writer) (*flag.FlagSet, *serverConfig) {
 	cfg := &serverConfig{}
@@ -288,6 +320,9 @@ func newServerFlags(stderr io.Writer) (*flag.FlagSet, *serverConfig) {
 	fs.StringVar(&cfg.privateKeyDir, "private-key-dir", "", "`dir` where create_key_pair writes private keys (default ~/.ssh; with --sandbox, <state-dir>/private-keys)")
 	fs.StringVar(&cfg.endpoint, "endpoint", "", "ECS endpoint `URL` override; https:// unless the host is loopback")
 	fs.StringVar(&cfg.profile, "profile", "", "credentials profile `name` (aliyun CLI config or ~/.alibabacloud/credentials)")
+	fs.BoolVar(&cfg.requireApproval, "require-approval", false, "destructive tools need a person's approval through elicitation; clients that cannot ask their user do not see them")
+	fs.Var(&cfg.regions, "regions", "comma-separated region `IDs` the tools may act in; others are refused (default: all)")
+	fs.StringVar(&cfg.auditLog, "audit-log", "", "append one JSON line per write attempt to `file` (default: off; with --sandbox, <state-dir>/audit.log)")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "log `level`: debug, info, warn or error; logs go to stderr (default info; warn for call, whose stderr a person reads)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -339,7 +374,7 @@ type backend struct {
 // newBackend builds the cloud client: the real one, or the embedded
 // emulator with --sandbox.
 func newBackend(cfg *serverConfig, logger *slog.Logger) (*backend, error) {
-	keyDir := cfg.privateKeyDir
+	keyDir, auditPath := cfg.privateKeyDir, cfg.auditLog
 	b := &backend{close: func() {}}
 	var cloudCfg cloud.Config
 	if cfg.sandbox {
@@ -357,6 +392,9 @@ func newBackend(cfg *serverConfig, logger *slog.Logger) (*backend, error) {
 		if keyDir == "" {
 			// Sandbox keys are throwaway: keep them out of ~/.ssh.
 			keyDir = filepath.Join(stateDir, "private-keys")
+		}
+		if auditPath == "" {
+			auditPath = filepath.Join(stateDir, "audit.log")
 		}
 		seed, err := loadSandboxSeed()
 		if err != nil {
@@ -406,7 +444,19 @@ func newBackend(cfg *serverConfig, logger *slog.Logger) (*backend, error) {
 		b.close()
 		return nil, err
 	}
-	b.deps = tools.Deps{Cloud: client, PrivateKeyDir: keyDir, Logger: logger.With("component", "tools")}
+	b.deps = tools.Deps{Cloud: client, PrivateKeyDir: keyDir, Logger: logger.With("component", "tools"),
+		Approver: tools.NewApprover(cfg.requireApproval), Regions: cfg.regions}
+	if auditPath != "" {
+		audit, err := tools.OpenAuditLog(auditPath)
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		b.deps.Audit = audit
+		closeRest := b.close
+		b.close = func() { audit.Close(); closeRest() }
+		logger.Info("recording write attempts", "auditLog", auditPath)
+	}
 	return b, nil
 }
 
@@ -423,7 +473,7 @@ func defaultStateDir() (string, error) {
 
 const instructions = `Manage Alibaba Cloud ECS SSH key pairs. Key pairs and instances belong to one region: find region IDs with describe_regions.
 To give SSH access: import_key_pair (an existing public key) or create_key_pair (the private key is written to a file on the server's machine, never returned), then attach_key_pair.
-delete_key_pairs, attach_key_pair and detach_key_pair change nothing without confirm: true; they first return a preview. Show the preview to the user and confirm only with their agreement.
+delete_key_pairs, attach_key_pair and detach_key_pair change nothing without confirm: true; they first return a preview. Show the preview to the user and confirm only with their agreement; where the client can, the user is then asked to approve directly, and a decline means stop.
 Attaching replaces an instance's key pair and turns password login off; Running instances need a reboot for the change to take effect. A key pair attached to instances cannot be deleted until detached.`
 
 func newMCPServer(deps tools.Deps, readOnly bool) *server.MCPServer {
@@ -480,7 +530,7 @@ func runServe(cfg *serverConfig, stdin io.Reader, stdout, stderr io.Writer) int 
 // runTools prints the tool definitions as clients see them in tools/list.
 func runTools(cfg *serverConfig, stdout, stderr io.Writer) int {
 	var list []mcp.Tool
-	for _, t := range tools.All(tools.Deps{}) {
+	for _, t := range tools.All(tools.Deps{Regions: cfg.regions}) {
 		if cfg.readOnly && !t.ReadOnly() {
 			continue
 		}

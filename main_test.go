@@ -463,3 +463,52 @@ func TestNoCredentialsStillListsTools(t *testing.T) {
 		t.Errorf("call without credentials: %v; stderr %q", err, stderr.String())
 	}
 }
+
+// TestLeastPrivilegeFlags runs the command with --regions and the audit
+// log the sandbox keeps by default.
+func TestLeastPrivilegeFlags(t *testing.T) {
+	state := t.TempDir()
+	run := func(env []string, args ...string) (string, string, int) {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), env...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.Run()
+		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not a region", []string{"--regions", "cn-hangzhou,Mars", "tools"}, `"Mars" is not a region ID`},
+		{"empty", []string{"--regions", " , ", "tools"}, "give at least one region ID"},
+	} {
+		if _, errOut, code := run(nil, tc.args...); code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q", tc.name, code, errOut)
+		}
+	}
+
+	// The environment sets the flag too; a refused region writes nothing.
+	env := []string{"ECS_KEYPAIR_MCP_REGIONS=cn-shanghai"}
+	_, errOut, code := run(env, "--sandbox", "--state-dir", state, "call", "create_key_pair", `{"regionId":"cn-hangzhou","keyPairName":"demo"}`)
+	if code != 1 || !strings.HasPrefix(errOut, "Forbidden.Region: ") {
+		t.Errorf("refused region: exit %d, stderr %q", code, errOut)
+	}
+	out, errOut, code := run(env, "--sandbox", "--state-dir", state, "call", "create_key_pair", `{"regionId":"cn-shanghai","keyPairName":"demo"}`)
+	if code != 0 {
+		t.Fatalf("allowed region: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	audit, err := os.ReadFile(filepath.Join(state, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(audit)), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"tool":"create_key_pair","region":"cn-hangzhou","items":["demo"],"executed":false,"error":"Forbidden.Region"`) ||
+		!strings.Contains(lines[1], `"tool":"create_key_pair","region":"cn-shanghai","items":["demo"],"executed":true`) {
+		t.Errorf("sandbox audit log: %q", audit)
+	}
+	if strings.Contains(string(audit), "PRIVATE KEY") {
+		t.Error("the audit log holds a private key")
+	}
+}

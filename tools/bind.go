@@ -81,10 +81,24 @@ func (b binding) run(ctx context.Context, d Deps, in schema.BindKeyPairInput) (*
 			index[id] = i
 		}
 	}
+	out.RebootRequired, out.TakesEffectOnStart = effect(out.Instances, send)
 	if !in.Confirm {
-		out.RebootRequired, out.TakesEffectOnStart = effect(out.Instances, send)
 		return previewResult(b.summary(out), out)
 	}
+	v, why, ask, err := d.approve(ctx, approvalRequest{
+		tool: b.verb + "_key_pair", region: in.RegionID, keyPairName: in.KeyPairName,
+		items: in.InstanceIDs, send: send, preview: b.summary(out) + "\n" + b.lines(out),
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case v == askPerson:
+		return ask, nil
+	case v == declined:
+		noteFromContext(ctx).declined = why
+		return declinedResult(why, out)
+	}
+	noteFromContext(ctx).confirmedBy = confirmedBy(v)
 
 	out.Executed = true
 	for i := range out.Instances {
@@ -131,6 +145,23 @@ func effect(outcomes []schema.BindOutcome, ids []string) (reboot, onStart []stri
 		}
 	}
 	return reboot, onStart
+}
+
+// lines lists the preview instance by instance, for a person to approve.
+func (b binding) lines(out schema.BindKeyPairOutput) string {
+	var sb strings.Builder
+	for _, o := range out.Instances {
+		fmt.Fprintf(&sb, "- %s", o.InstanceID)
+		if o.InstanceName != "" {
+			fmt.Fprintf(&sb, " (%s, %s, %s)", o.InstanceName, o.Status, o.OSType)
+		}
+		fmt.Fprintf(&sb, ": %s", o.Outcome)
+		if o.Message != "" {
+			fmt.Fprintf(&sb, ", %s", o.Message)
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
 }
 
 // summary says in a few words what happened or would happen.

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
@@ -54,6 +55,26 @@ func runDeleteKeyPairs(ctx context.Context, d Deps, in schema.DeleteKeyPairsInpu
 	if !in.Confirm {
 		return previewResult(deleteSummary(out, false), out)
 	}
+	// The person types the name, or for several the count: a deliberate
+	// act, unlike clicking through.
+	typed, typedWhat := strconv.Itoa(len(deletable)), "the number of key pairs to delete"
+	if len(deletable) == 1 {
+		typed, typedWhat = deletable[0], "the key pair's name"
+	}
+	v, why, ask, err := d.approve(ctx, approvalRequest{
+		tool: "delete_key_pairs", region: in.RegionID, items: in.KeyPairNames, send: deletable,
+		preview: deleteSummary(out, false) + "\n" + deleteLines(out), typed: typed, typedWhat: typedWhat,
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case v == askPerson:
+		return ask, nil
+	case v == declined:
+		noteFromContext(ctx).declined = why
+		return declinedResult(why, out)
+	}
+	noteFromContext(ctx).confirmedBy = confirmedBy(v)
 
 	out.Executed = true
 	if len(deletable) > 0 {
@@ -82,6 +103,20 @@ func runDeleteKeyPairs(ctx context.Context, d Deps, in schema.DeleteKeyPairsInpu
 		}
 	}
 	return summaryResult(deleteSummary(out, true), out)
+}
+
+// deleteLines lists the preview key pair by key pair, for a person to
+// approve.
+func deleteLines(out schema.DeleteKeyPairsOutput) string {
+	var sb strings.Builder
+	for _, o := range out.KeyPairs {
+		fmt.Fprintf(&sb, "- %s: %s", o.KeyPairName, o.Outcome)
+		if len(o.BoundInstances) > 0 {
+			fmt.Fprintf(&sb, " (attached to %s)", strings.Join(o.BoundInstances, ", "))
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
 }
 
 // deleteSummary says in one sentence what happened or would happen.

@@ -41,6 +41,20 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, readOnly bool) *harness {
+	return newHarnessWith(t, harnessOptions{readOnly: readOnly})
+}
+
+// harnessOptions vary the server and the client of a harness.
+type harnessOptions struct {
+	readOnly bool
+	// deps adjusts the tools' dependencies (approval, regions, audit).
+	deps func(*tools.Deps)
+	// clientOptions configure the MCP client (elicitation handler,
+	// protocol version).
+	clientOptions []client.ClientOption
+}
+
+func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
 	seed, err := emulator.LoadSeed(filepath.Join(testdata, "seed.json"))
 	if err != nil {
@@ -65,9 +79,13 @@ func newHarness(t *testing.T, readOnly bool) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, emu: emu, srv: srv, keyDir: filepath.Join(t.TempDir(), "keys"), logs: logs, seen: &strings.Builder{}}
+	deps := tools.Deps{Cloud: c, PrivateKeyDir: h.keyDir, Logger: logger}
+	if o.deps != nil {
+		o.deps(&deps)
+	}
 	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false), server.WithRecovery())
-	tools.Register(s, tools.Deps{Cloud: c, PrivateKeyDir: h.keyDir, Logger: logger}, readOnly)
-	h.client, err = client.NewInProcessClient(s)
+	tools.Register(s, deps, o.readOnly)
+	h.client, err = client.NewInProcessClientWithOptions(s, o.clientOptions...)
 	if err != nil {
 		t.Fatal(err)
 	}
