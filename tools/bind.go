@@ -62,7 +62,7 @@ func (b binding) plan(in schema.Instance, known bool, id, name string) schema.Bi
 }
 
 func (b binding) run(ctx context.Context, d Deps, in schema.BindKeyPairInput) (*mcpResult, error) {
-	view, err := loadRegion(ctx, d, in.RegionID)
+	view, err := loadBinding(ctx, d, in.RegionID, in.KeyPairName, in.InstanceIDs)
 	if err != nil {
 		return nil, err
 	}

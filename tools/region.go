@@ -7,31 +7,43 @@ import (
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
-// regionView is what previews need to know of a region: its key pairs and
-// its instances, read with two listings (paged concurrently by the cloud
-// client) whatever the number of items a call names.
+// regionView is what a preview knows of a region: key pairs and instances,
+// read with two requests' worth of waiting however many items a call names
+// (the two reads run concurrently, and the cloud client pages and batches
+// each concurrently).
 type regionView struct {
 	keyPairs  map[string]bool
 	instances map[string]schema.Instance
 	// boundTo maps a key pair name to the instances that carry it, in the
-	// order the API lists them.
+	// order the API lists them. Only loadRegion, which sees every
+	// instance, fills it.
 	boundTo map[string][]string
 }
 
+func newRegionView() *regionView {
+	return &regionView{keyPairs: map[string]bool{}, instances: map[string]schema.Instance{}, boundTo: map[string][]string{}}
+}
+
+// loadRegion reads every key pair and every instance of the region, for
+// delete_key_pairs. Both listings are needed in full: DescribeKeyPairs
+// takes a single name, so the names to delete cannot be looked up in one
+// request, and only the instances say which key pairs are bound.
 func loadRegion(ctx context.Context, d Deps, region string) (*regionView, error) {
-	v := &regionView{keyPairs: map[string]bool{}, instances: map[string]schema.Instance{}, boundTo: map[string][]string{}}
 	var keys schema.DescribeKeyPairsOutput
 	var insts schema.DescribeInstancesOutput
-	var keysErr, instsErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { keys, keysErr = d.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region}) })
-	wg.Go(func() {
-		insts, instsErr = d.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region})
-	})
-	wg.Wait()
-	if err := firstError(keysErr, instsErr); err != nil {
+	err := concurrently(
+		func() (err error) {
+			keys, err = d.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region})
+			return err
+		},
+		func() (err error) {
+			insts, err = d.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region})
+			return err
+		})
+	if err != nil {
 		return nil, err
 	}
+	v := newRegionView()
 	for _, k := range keys.KeyPairs {
 		v.keyPairs[k.KeyPairName] = true
 	}
@@ -42,6 +54,52 @@ func loadRegion(ctx context.Context, d Deps, region string) (*regionView, error)
 		}
 	}
 	return v, nil
+}
+
+// loadBinding reads what attach and detach need: whether the key pair
+// exists, and the named instances. That is one exact-name DescribeKeyPairs
+// and DescribeInstances by ID (100 per request), one round trip in all,
+// where listing the region would take one page of 50 key pairs after
+// another for a full region.
+func loadBinding(ctx context.Context, d Deps, region, keyPairName string, instanceIDs []string) (*regionView, error) {
+	var keys schema.DescribeKeyPairsOutput
+	var insts schema.DescribeInstancesOutput
+	err := concurrently(
+		func() (err error) {
+			keys, err = d.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region, KeyPairName: keyPairName})
+			return err
+		},
+		func() (err error) {
+			insts, err = d.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region, InstanceIDs: instanceIDs})
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	v := newRegionView()
+	for _, k := range keys.KeyPairs {
+		// The name filter treats '*' as a wildcard; only the exact name
+		// counts as found.
+		if k.KeyPairName == keyPairName {
+			v.keyPairs[k.KeyPairName] = true
+		}
+	}
+	for _, in := range insts.Instances {
+		v.instances[in.InstanceID] = in
+	}
+	return v, nil
+}
+
+// concurrently runs the reads at once and returns the first error in
+// argument order.
+func concurrently(reads ...func() error) error {
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, read := range reads {
+		wg.Go(func() { errs[i] = read() })
+	}
+	wg.Wait()
+	return firstError(errs...)
 }
 
 // firstError returns the first non-nil error, keeping its type for
