@@ -40,6 +40,9 @@ const (
 	maxConnectTimeout = 5 * time.Second
 	// deadlineMargin is added to a context's deadline for the HTTP timeout.
 	deadlineMargin = 500 * time.Millisecond
+	// abandonGrace bounds the wait for a request's outcome once its context
+	// has ended; the transport aborts the request, so it is rarely needed.
+	abandonGrace = 2 * time.Second
 
 	keyPairPageSize      = 50  // DescribeKeyPairs PageSize maximum
 	instancePageSize     = 100 // DescribeInstances PageSize maximum
@@ -69,6 +72,9 @@ type Config struct {
 	// Concurrency bounds the requests one call sends at once (pages,
 	// batches); 0 means DefaultConcurrency.
 	Concurrency int
+	// Retry says how failed requests are tried again; the zero value is
+	// the default policy.
+	Retry RetryPolicy
 	// Logger receives one debug line per request (action, region, status,
 	// code, request ID, duration); never a parameter value or a secret.
 	// Nil discards.
@@ -91,13 +97,14 @@ type Client struct {
 	creds          credentials.CredentialsProvider
 	scrub          *scrubber
 	rt             http.RoundTripper
+	retry          RetryPolicy
 	pool           chan pooled
 }
 
 // pooled is an idle SDK client and the transport it owns.
 type pooled struct {
 	cl *ecs.Client
-	tr http.RoundTripper
+	tr *boundTransport
 }
 
 // sdkMu serialises SDK client construction: ecs.NewClientWith* lazily
@@ -115,6 +122,7 @@ func New(cfg Config) (*Client, error) {
 		log:         cfg.Logger,
 		scrub:       &scrubber{},
 		rt:          cfg.roundTripper,
+		retry:       cfg.Retry.withDefaults(),
 	}
 	if c.timeout < 0 {
 		return nil, fmt.Errorf("cloud: timeout %s is negative", c.timeout)
@@ -241,7 +249,11 @@ func (c *Client) sdkClient() (pooled, error) {
 	conf.Scheme = strings.ToUpper(c.scheme) // the SDK's default is HTTP
 	conf.AutoRetry = false
 	conf.Timeout = c.timeout
-	conf.Transport = c.newTransport()
+	// Not an *http.Transport, on purpose: the SDK then leaves it alone
+	// (it rewrites an *http.Transport's dialer, TLS and proxy settings on
+	// every request); newTransport sets them instead.
+	tr := &boundTransport{base: c.newTransport()}
+	conf.Transport = tr
 	sdkMu.Lock()
 	cl, err := ecs.NewClientWithOptions(defaultRegion, conf, c.creds)
 	sdkMu.Unlock()
@@ -250,15 +262,14 @@ func (c *Client) sdkClient() (pooled, error) {
 	}
 	cl.SetReadTimeout(c.timeout)
 	cl.SetConnectTimeout(c.connectTimeout)
-	// The SDK sets the transport's Proxy from HTTP(S)_PROXY itself unless
-	// the host matches its NO_PROXY regexps (sdk/client.go
-	// DoActionWithSigner), reading NO_PROXY as regexps (an invalid one fails
-	// every request). Matching every host keeps it out: our transport's
-	// Proxy applies Go's standard proxy rules instead, and never proxies a
+	// The SDK reads NO_PROXY as regexps on every request (sdk/client.go
+	// DoActionWithSigner), and an invalid one fails the request. Its own
+	// list, matching every host, replaces NO_PROXY: our transport's Proxy
+	// applies Go's standard proxy rules instead, and never proxies a
 	// loopback endpoint.
 	cl.SetNoProxy(".*")
 	cl.SetCloseTrace(true)
-	return pooled{cl: cl, tr: conf.Transport}, nil
+	return pooled{cl: cl, tr: tr}, nil
 }
 
 // release returns an SDK client to the pool, or drops it (and its idle
@@ -272,13 +283,12 @@ func (c *Client) release(p pooled) {
 }
 
 func (c *Client) discard(p pooled) {
-	if t, ok := p.tr.(*http.Transport); ok && p.tr != c.rt {
+	if t, ok := p.tr.base.(*http.Transport); ok && p.tr.base != c.rt {
 		t.CloseIdleConnections()
 	}
 }
 
-// newTransport is one SDK client's HTTP transport (the SDK mutates it on
-// every request, so it is never shared).
+// newTransport is one SDK client's HTTP transport.
 func (c *Client) newTransport() http.RoundTripper {
 	if c.rt != nil {
 		return c.rt
@@ -291,6 +301,7 @@ func (c *Client) newTransport() http.RoundTripper {
 		MaxIdleConns:          4,
 		MaxIdleConnsPerHost:   2,
 		ExpectContinueTimeout: time.Second,
+		DialContext:           (&net.Dialer{Timeout: c.connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 	}
 	if c.loopback {
 		t.Proxy = nil
@@ -298,13 +309,38 @@ func (c *Client) newTransport() http.RoundTripper {
 	return t
 }
 
-// send is the one place a request goes out: it points req at the endpoint,
-// runs call on a pooled SDK client in a goroutine (the SDK has no context
-// support) and returns when it ends or when ctx does; an abandoned request
-// finishes in the background, bounded by the timeout, and its answer is
-// dropped. call returns the decoded answer and its request ID. A later retry
-// policy belongs here.
-func send[R any](ctx context.Context, c *Client, action, region string, req requests.AcsRequest,
+// send is the one place a request goes out. It sends req with sendOnce and
+// tries again after a transient failure, as far as s allows, with backoff
+// and within the retry budget (see RetryPolicy); it stops at once when ctx
+// ends.
+func send[R any](ctx context.Context, c *Client, s safety, action, region string, req requests.AcsRequest,
+	call func(*ecs.Client) (R, string, error)) (R, error) {
+	start := time.Now()
+	for n := 1; ; n++ {
+		resp, err := sendOnce(ctx, c, action, region, req, call)
+		if err == nil || !retryable(err, s) {
+			return resp, err
+		}
+		d, ok := c.retryWait(ctx, n, start)
+		if !ok {
+			return resp, err
+		}
+		c.log.Debug("ecs request retry", "action", action, "region", region, "attempt", n+1,
+			"after", d.Round(time.Millisecond), "code", errorCode(err))
+		if !wait(ctx, d) {
+			// Nothing is in flight while waiting: the cancellation leaves
+			// the request as the last failure did, not applied.
+			return resp, canceledError(action, ctx.Err())
+		}
+	}
+}
+
+// sendOnce makes one attempt: it points req at the endpoint, runs call on a
+// pooled SDK client in a goroutine (the SDK takes no context; the client's
+// transport ties the HTTP request to ctx instead, so that it is aborted when
+// ctx ends) and returns when the call ends, or soon after ctx does. call
+// returns the decoded answer and its request ID.
+func sendOnce[R any](ctx context.Context, c *Client, action, region string, req requests.AcsRequest,
 	call func(*ecs.Client) (R, string, error)) (R, error) {
 	var zero R
 	if err := ctx.Err(); err != nil {
@@ -314,9 +350,8 @@ func send[R any](ctx context.Context, c *Client, action, region string, req requ
 	if c.domain != "" {
 		req.SetDomain(c.domain)
 	}
-	// A request abandoned at the caller's deadline need not run on for the
-	// whole timeout; the margin lets the context, not the HTTP timeout,
-	// end the call.
+	// The HTTP timeout follows ctx's deadline, with a margin so that the
+	// context, not the HTTP timeout, ends the call.
 	timeout := c.timeout
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl) + deadlineMargin; left < timeout {
@@ -336,9 +371,11 @@ func send[R any](ctx context.Context, c *Client, action, region string, req requ
 	}
 	done := make(chan outcome, 1) // buffered: an abandoned request never blocks
 	start := time.Now()
+	p.tr.bind(ctx)
 	go func() {
 		var o outcome
 		defer func() {
+			wrote := p.tr.unbind()
 			if r := recover(); r != nil {
 				// The SDK panics on some malformed answers (e.g. a
 				// non-string error Code); the client may be in any state,
@@ -348,6 +385,11 @@ func send[R any](ctx context.Context, c *Client, action, region string, req requ
 				c.discard(p)
 			} else {
 				c.release(p)
+			}
+			if o.err != nil && o.err.HTTPStatus == 0 {
+				// No error answer: if the request went out, the API may
+				// have applied it.
+				o.err.maybeApplied = wrote
 			}
 			c.logResult(action, region, start, o.err)
 			done <- o
@@ -361,22 +403,35 @@ func send[R any](ctx context.Context, c *Client, action, region string, req requ
 		c.log.Debug("ecs request", "action", action, "region", region, "requestId", requestID,
 			"duration", time.Since(start).Round(time.Millisecond))
 	}()
+	var o outcome
 	select {
-	case o := <-done:
-		if o.err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil && o.err.HTTPStatus == 0 {
-				// The request timed out or broke as the caller's context
-				// ended (its timeout follows the context's deadline): the
-				// context is the cause.
-				return zero, canceledError(action, ctxErr)
-			}
-			return zero, o.err
-		}
-		return o.resp, nil
+	case o = <-done:
 	case <-ctx.Done():
-		c.log.Debug("ecs request abandoned", "action", action, "region", region, "reason", ctx.Err().Error())
-		return zero, canceledError(action, ctx.Err())
+		// The transport aborts the request at once. Its outcome is still
+		// awaited briefly: an answer that arrived meanwhile is kept (for a
+		// create, it is the only copy of the private key).
+		t := time.NewTimer(abandonGrace)
+		defer t.Stop()
+		select {
+		case o = <-done:
+		case <-t.C:
+			c.log.Debug("ecs request abandoned", "action", action, "region", region, "reason", ctx.Err().Error())
+			e := canceledError(action, ctx.Err())
+			e.maybeApplied = true
+			return zero, e
+		}
 	}
+	if o.err == nil {
+		return o.resp, nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && o.err.HTTPStatus == 0 {
+		// The request broke because the caller's context ended: the
+		// context is the cause.
+		e := canceledError(action, ctxErr)
+		e.maybeApplied = o.err.maybeApplied
+		return zero, e
+	}
+	return zero, o.err
 }
 
 func (c *Client) logResult(action, region string, start time.Time, e *Error) {

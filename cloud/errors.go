@@ -67,6 +67,10 @@ type Error struct {
 	// Action is the API action that failed, e.g. "CreateKeyPair".
 	Action string
 
+	// maybeApplied is set when the request went out and no answer came
+	// back: a write may or may not have taken effect (see MaybeApplied).
+	maybeApplied bool
+
 	// cause is only ever a context error, so that errors.Is(err,
 	// context.Canceled) works; raw SDK errors are never kept, as their text
 	// may hold signed URLs.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
 )
@@ -145,6 +146,7 @@ func (e *testEnv) client(mod ...func(*Config)) *Client {
 			SecurityToken:   e.creds.SecurityToken,
 		},
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Retry:  fastRetry,
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -260,3 +262,7 @@ func instanceSeed(n, windows int) (*emulator.Seed, []string, []string) {
 }
 
 var bg = context.Background()
+
+// fastRetry keeps the default number of attempts with waits short enough
+// for tests.
+var fastRetry = RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Settle: time.Millisecond}

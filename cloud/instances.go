@@ -16,7 +16,7 @@ func (c *Client) DescribeRegions(ctx context.Context) (schema.DescribeRegionsOut
 	const action = "DescribeRegions"
 	req := ecs.CreateDescribeRegionsRequest()
 	req.AcceptLanguage = "en-US"
-	return send(ctx, c, action, "", req, func(cl *ecs.Client) (schema.DescribeRegionsOutput, string, error) {
+	return send(ctx, c, idempotent, action, "", req, func(cl *ecs.Client) (schema.DescribeRegionsOutput, string, error) {
 		resp, err := cl.DescribeRegions(req)
 		if err != nil {
 			return schema.DescribeRegionsOutput{}, "", err
@@ -64,7 +64,7 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 		if size > 0 {
 			req.PageSize = requests.NewInteger(size)
 		}
-		return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (*ecs.DescribeInstancesResponse, string, error) {
+		return send(ctx, c, idempotent, action, in.RegionID, req, func(cl *ecs.Client) (*ecs.DescribeInstancesResponse, string, error) {
 			r, err := cl.DescribeInstances(req)
 			if err != nil {
 				return nil, "", err
@@ -87,7 +87,7 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 	}
 
 	all := func(ids []string) ([]ecs.Instance, error) {
-		return allPages(c, instancePageSize, func(number int) ([]ecs.Instance, int, error) {
+		return allPages(ctx, c, action, instancePageSize, func(number int) ([]ecs.Instance, int, error) {
 			resp, err := page(ids, number, instancePageSize)
 			if err != nil {
 				return nil, 0, err

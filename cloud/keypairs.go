@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
@@ -43,19 +45,35 @@ func (c *Client) CreateKeyPair(ctx context.Context, in schema.CreateKeyPairInput
 		}
 		req.Tag = &tags
 	}
-	return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (CreatedKeyPair, string, error) {
-		resp, err := cl.CreateKeyPair(req)
-		if err != nil {
-			return CreatedKeyPair{}, "", err
-		}
-		return CreatedKeyPair{
-			KeyPairID:          resp.KeyPairId,
-			KeyPairName:        resp.KeyPairName,
-			KeyPairFingerPrint: resp.KeyPairFingerPrint,
-			RequestID:          resp.RequestId,
-			PrivateKeyPEM:      PrivateKey(resp.PrivateKeyBody),
-		}, resp.RequestId, nil
-	})
+	attempt := func() (CreatedKeyPair, error) {
+		return send(ctx, c, once, action, in.RegionID, req, func(cl *ecs.Client) (CreatedKeyPair, string, error) {
+			resp, err := cl.CreateKeyPair(req)
+			if err != nil {
+				return CreatedKeyPair{}, "", err
+			}
+			return CreatedKeyPair{
+				KeyPairID:          resp.KeyPairId,
+				KeyPairName:        resp.KeyPairName,
+				KeyPairFingerPrint: resp.KeyPairFingerPrint,
+				RequestID:          resp.RequestId,
+				PrivateKeyPEM:      PrivateKey(resp.PrivateKeyBody),
+			}, resp.RequestId, nil
+		})
+	}
+	start := time.Now()
+	return sendWrite(ctx, c, action, in.RegionID, in.KeyPairName, attempt,
+		func(kp ecs.KeyPair, _ string, cause *Error) (CreatedKeyPair, error) {
+			if createdBefore(kp.CreationTime, start) {
+				return CreatedKeyPair{}, &Error{Code: "KeyPair.AlreadyExist", Action: action, Message: fmt.Sprintf(
+					"key pair %q already exists in %s (created %s); this call created nothing. Choose another name.",
+					in.KeyPairName, in.RegionID, kp.CreationTime)}
+			}
+			return CreatedKeyPair{}, &Error{Code: CodeCreatedWithoutPrivateKey, Action: action, Message: fmt.Sprintf(
+				"key pair %q WAS CREATED in %s (fingerprint %s), but the answer carrying its private key was lost (%s), "+
+					"and a private key cannot be retrieved again. Unless someone else created it just now, delete it "+
+					"with delete_key_pairs and create it anew.",
+				in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, cause.Code)}
+		})
 }
 
 // ImportKeyPair imports a public key.
@@ -81,17 +99,38 @@ func (c *Client) ImportKeyPair(ctx context.Context, in schema.ImportKeyPairInput
 		}
 		req.Tag = &tags
 	}
-	return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (schema.ImportKeyPairOutput, string, error) {
-		resp, err := cl.ImportKeyPair(req)
-		if err != nil {
-			return schema.ImportKeyPairOutput{}, "", err
-		}
-		return schema.ImportKeyPairOutput{
-			KeyPairName:        resp.KeyPairName,
-			KeyPairFingerPrint: resp.KeyPairFingerPrint,
-			RequestID:          resp.RequestId,
-		}, resp.RequestId, nil
-	})
+	attempt := func() (schema.ImportKeyPairOutput, error) {
+		return send(ctx, c, once, action, in.RegionID, req, func(cl *ecs.Client) (schema.ImportKeyPairOutput, string, error) {
+			resp, err := cl.ImportKeyPair(req)
+			if err != nil {
+				return schema.ImportKeyPairOutput{}, "", err
+			}
+			return schema.ImportKeyPairOutput{
+				KeyPairName:        resp.KeyPairName,
+				KeyPairFingerPrint: resp.KeyPairFingerPrint,
+				RequestID:          resp.RequestId,
+			}, resp.RequestId, nil
+		})
+	}
+	return sendWrite(ctx, c, action, in.RegionID, in.KeyPairName, attempt,
+		func(kp ecs.KeyPair, requestID string, cause *Error) (schema.ImportKeyPairOutput, error) {
+			want, err := fingerprint(in.PublicKeyBody)
+			switch {
+			case err != nil:
+				return schema.ImportKeyPairOutput{}, &Error{Code: CodeOutcomeUnknown, Action: action, Message: fmt.Sprintf(
+					"the answer to this import was lost (%s) and key pair %q now exists in %s with fingerprint %s, "+
+						"which could not be compared with publicKeyBody (%v). Check it with `ssh-keygen -l -E md5 -f key.pub`.",
+					cause.Code, in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, err)}
+			case !strings.EqualFold(want, kp.KeyPairFingerPrint):
+				return schema.ImportKeyPairOutput{}, &Error{Code: "KeyPair.AlreadyExist", Action: action, Message: fmt.Sprintf(
+					"key pair %q already exists in %s with another public key (fingerprint %s, not %s); this import changed nothing. "+
+						"Choose another name.", in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, want)}
+			}
+			// The key the caller meant to import is there under its name:
+			// whichever request put it there, the import is done.
+			return schema.ImportKeyPairOutput{KeyPairName: kp.KeyPairName, KeyPairFingerPrint: kp.KeyPairFingerPrint,
+				RequestID: requestID}, nil
+		})
 }
 
 // DescribeKeyPairs lists key pairs. Without PageNumber and PageSize it
@@ -125,7 +164,7 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 			}
 			req.Tag = &tags
 		}
-		return send(ctx, c, action, in.RegionID, req, func(cl *ecs.Client) (*ecs.DescribeKeyPairsResponse, string, error) {
+		return send(ctx, c, idempotent, action, in.RegionID, req, func(cl *ecs.Client) (*ecs.DescribeKeyPairsResponse, string, error) {
 			r, err := cl.DescribeKeyPairs(req)
 			if err != nil {
 				return nil, "", err
@@ -147,7 +186,7 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 		return out, nil
 	}
 
-	pages, err := allPages(c, keyPairPageSize, func(number int) ([]ecs.KeyPair, int, error) {
+	pages, err := allPages(ctx, c, action, keyPairPageSize, func(number int) ([]ecs.KeyPair, int, error) {
 		resp, err := page(number, keyPairPageSize)
 		if err != nil {
 			return nil, 0, err
@@ -191,7 +230,7 @@ func keyPairFromAPI(k ecs.KeyPair) schema.KeyPair {
 
 // allPages fetches page 1, then pages 2..n concurrently (bounded), and
 // returns the items in page order. The first error, in page order, wins.
-func allPages[T any](c *Client, size int, fetch func(number int) ([]T, int, error)) ([]T, error) {
+func allPages[T any](ctx context.Context, c *Client, action string, size int, fetch func(number int) ([]T, int, error)) ([]T, error) {
 	first, total, err := fetch(1)
 	if err != nil {
 		return nil, err
@@ -200,10 +239,13 @@ func allPages[T any](c *Client, size int, fetch func(number int) ([]T, int, erro
 	if n <= 1 || len(first) == 0 {
 		return first, nil
 	}
+	progress := newTally(ctx, action, n)
+	progress.step()
 	rest := make([][]T, n-1)
 	errs := make([]error, n-1)
 	c.forEach(n-1, func(i int) {
 		rest[i], _, errs[i] = fetch(i + 2)
+		progress.step()
 	})
 	items := first
 	for i := range rest {
@@ -242,11 +284,13 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 	}
 	batches := chunk(names, deleteBatchSize)
 	results := make([]BatchResult, len(batches))
+	progress := newTally(ctx, action, len(batches))
 	c.forEach(len(batches), func(i int) {
+		defer progress.step()
 		req := ecs.CreateDeleteKeyPairsRequest()
 		req.RegionId = region
 		req.KeyPairNames = jsonArray(batches[i])
-		requestID, err := send(ctx, c, action, region, req, func(cl *ecs.Client) (string, string, error) {
+		requestID, err := send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (string, string, error) {
 			resp, err := cl.DeleteKeyPairs(req)
 			if err != nil {
 				return "", "", err
@@ -314,14 +358,16 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 		requestID string
 		results   []ecs.Result
 	}
+	progress := newTally(ctx, action, len(batches))
 	c.forEach(len(batches), func(i int) {
+		defer progress.step()
 		ids := batches[i]
 		var a answer
 		var err error
 		if action == "AttachKeyPair" {
 			req := ecs.CreateAttachKeyPairRequest()
 			req.RegionId, req.KeyPairName, req.InstanceIds = region, keyPairName, jsonArray(ids)
-			a, err = send(ctx, c, action, region, req, func(cl *ecs.Client) (answer, string, error) {
+			a, err = send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (answer, string, error) {
 				resp, err := cl.AttachKeyPair(req)
 				if err != nil {
 					return answer{}, "", err
@@ -331,7 +377,7 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 		} else {
 			req := ecs.CreateDetachKeyPairRequest()
 			req.RegionId, req.KeyPairName, req.InstanceIds = region, keyPairName, jsonArray(ids)
-			a, err = send(ctx, c, action, region, req, func(cl *ecs.Client) (answer, string, error) {
+			a, err = send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (answer, string, error) {
 				resp, err := cl.DetachKeyPair(req)
 				if err != nil {
 					return answer{}, "", err

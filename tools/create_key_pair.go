@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
@@ -40,12 +41,16 @@ func runCreateKeyPair(ctx context.Context, d Deps, in schema.CreateKeyPairInput)
 	created, err := d.Cloud.CreateKeyPair(ctx, in)
 	if err != nil {
 		f.Close()
-		os.Remove(path)
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, &schema.Error{Code: "RequestCanceled", Message: fmt.Sprintf(
-				"the call ended while key pair %q was being created in %s; it may have been created without its private key "+
-					"reaching this server. Check with describe_key_pairs and, if it exists, delete it with delete_key_pairs.",
-				in.KeyPairName, in.RegionID)}
+		if rmErr := os.Remove(path); rmErr != nil {
+			d.Logger.Error("cannot remove the empty private key file", "path", path, "err", rmErr)
+		}
+		var ce *cloud.Error
+		if errors.As(err, &ce) && (ce.Code == cloud.CodeCreatedWithoutPrivateKey || ce.Code == cloud.CodeOutcomeUnknown) {
+			// The key pair may exist while its key file does not: say
+			// so, so that nobody looks for the key there.
+			e := *ce
+			e.Message += fmt.Sprintf(" No private key was saved: the empty file reserved for it, %s, was removed.", path)
+			return nil, &e
 		}
 		return nil, err
 	}
