@@ -277,6 +277,7 @@ type serverConfig struct {
 	endpoint      string
 	profile       string
 	logLevel      string
+	timeout       time.Duration
 	// Least privilege and human approval.
 	requireApproval bool
 	regions         regionList
@@ -311,7 +312,7 @@ func (r *regionList) Set(v string) error {
 var regionIDPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
 
 func newServerFlags(stderr io.Writer) (*flag.FlagSet, *serverConfig) {
-	cfg := &serverConfig{}
+	cfg := &serverConfig{timeout: tools.DefaultCallTimeout}
 	fs := flag.NewFlagSet("ecs-keypair-mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&cfg.sandbox, "sandbox", false, "use the embedded ECS emulator on a loopback port instead of Alibaba Cloud")
@@ -323,6 +324,7 @@ func newServerFlags(stderr io.Writer) (*flag.FlagSet, *serverConfig) {
 	fs.BoolVar(&cfg.requireApproval, "require-approval", false, "destructive tools need a person's approval through elicitation; clients that cannot ask their user do not see them")
 	fs.Var(&cfg.regions, "regions", "comma-separated region `IDs` the tools may act in; others are refused (default: all)")
 	fs.StringVar(&cfg.auditLog, "audit-log", "", "append one JSON line per write attempt to `file` (default: off; with --sandbox, <state-dir>/audit.log)")
+	fs.Var((*positiveDuration)(&cfg.timeout), "timeout", "bound each tool call to `duration` (e.g. 30s, 2m); retries and waits included")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "log `level`: debug, info, warn or error; logs go to stderr (default info; warn for call, whose stderr a person reads)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -516,11 +518,10 @@ func runServe(cfg *serverConfig, stdin io.Reader, stdout, stderr io.Writer) int 
 	s := newMCPServer(b.deps, cfg.readOnly)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stdio := server.NewStdioServer(s)
-	stdio.SetErrorLogger(log.New(stderr, "ecs-keypair-mcp: ", log.LstdFlags))
 	logger.Info("serving MCP over stdio", "version", buildVersion(), "sandbox", cfg.sandbox, "readOnly", cfg.readOnly,
-		"privateKeyDir", b.deps.PrivateKeyDir)
-	if err := stdio.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) {
+		"privateKeyDir", b.deps.PrivateKeyDir, "timeout", cfg.timeout)
+	stdio := stdioConfig{callTimeout: cfg.timeout, errLog: log.New(stderr, "ecs-keypair-mcp: ", log.LstdFlags)}
+	if err := serveStdio(ctx, s, stdin, stdout, stdio); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "ecs-keypair-mcp: %v\n", err)
 		return 1
 	}
@@ -574,6 +575,7 @@ func runCall(cfg *serverConfig, args []string, stdout, stderr io.Writer) int {
 	defer b.close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = tools.WithCallTimeout(ctx, cfg.timeout)
 	c, err := client.NewInProcessClient(newMCPServer(b.deps, cfg.readOnly))
 	if err == nil {
 		err = c.Start(ctx)

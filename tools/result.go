@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -19,9 +21,31 @@ type mcpResult = mcp.CallToolResult
 // validator is an input that checks itself.
 type validator interface{ Validate() error }
 
+// DefaultCallTimeout bounds a tool call when the transport set no other
+// bound (see WithCallTimeout).
+const DefaultCallTimeout = 60 * time.Second
+
+type callTimeoutKey struct{}
+
+// WithCallTimeout returns a context under which each tool call gets at
+// most d, or DefaultCallTimeout when d <= 0. The MCP server derives each
+// handler's context from its transport's, so this is where a transport
+// passes the bound on.
+func WithCallTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, callTimeoutKey{}, d)
+}
+
+func callTimeout(ctx context.Context) time.Duration {
+	if d, _ := ctx.Value(callTimeoutKey{}).(time.Duration); d > 0 {
+		return d
+	}
+	return DefaultCallTimeout
+}
+
 // handle builds a tool handler: bind the arguments strictly, validate them,
-// then run. Every failure becomes a tool result with isError set, so that
-// the model reads the error and can correct itself; nothing becomes a
+// then run within the call's timeout, reporting progress when the client
+// asked for it. Every failure becomes a tool result with isError set, so
+// that the model reads the error and can correct itself; nothing becomes a
 // protocol error.
 func handle[In any, PIn interface {
 	*In
@@ -35,12 +59,61 @@ func handle[In any, PIn interface {
 		if err := PIn(&in).Validate(); err != nil {
 			return errorResult(err), nil
 		}
-		res, err := run(ctx, in)
+		timeout := callTimeout(ctx)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		res, err := run(withProgress(ctx, req), in)
 		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				err = timedOut(err, timeout)
+			}
 			return errorResult(err), nil
 		}
 		return res, nil
 	}
+}
+
+// timedOut rewords the cancellation that the call's own timeout caused; a
+// more telling error (e.g. a key pair created without its private key)
+// stays as it is.
+func timedOut(err error, timeout time.Duration) error {
+	var ce *cloud.Error
+	if errors.As(err, &ce) && ce.Code != cloud.CodeRequestCanceled {
+		return err
+	}
+	msg := "the call was stopped"
+	if ce != nil {
+		msg = ce.Message
+	}
+	return &schema.Error{Code: cloud.CodeRequestTimeout, Message: fmt.Sprintf(
+		"the call did not finish within %s (the server's --timeout): %s", timeout, msg)}
+}
+
+// withProgress makes the cloud calls under ctx report each finished page or
+// batch to the client as notifications/progress, when the call carries a
+// progress token. A call may run several operations one after the other,
+// so progress counts the finished requests of the whole call, without a
+// total.
+func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context {
+	srv := server.ServerFromContext(ctx)
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil || srv == nil {
+		return ctx
+	}
+	token := req.Params.Meta.ProgressToken
+	var mu sync.Mutex // progress must increase: number and send in one step
+	n := 0
+	return cloud.WithProgress(ctx, func(action string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		// A notification that cannot be delivered is not worth failing
+		// the call for.
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+			"progressToken": token,
+			"progress":      n,
+			"message":       fmt.Sprintf("%s: %d of %d requests done", action, done, total),
+		})
+	})
 }
 
 // rawArguments returns the call's arguments as JSON, as they arrived when
