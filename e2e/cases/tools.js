@@ -1,0 +1,168 @@
+// tools/list as a real client receives it: the names, arguments, result
+// fields and annotations that DESIGN.md ("Tools") makes the contract, and
+// schemas every client can use.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { startServer } from "../lib/server.js";
+import { portabilityProblems } from "../lib/portable.js";
+
+// Arguments: a trailing "*" marks a required one. Results: "list[].field"
+// is a field of each item of list; a trailing "?" marks a field that may be
+// absent. Copied from DESIGN.md, not from the server, so that a rename on
+// either side shows here.
+const CONTRACT = {
+  describe_regions: {
+    kind: "read-only",
+    args: [],
+    results: ["regions[].regionId", "regions[].localName", "regions[].regionEndpoint", "regions[].status"],
+  },
+  describe_instances: {
+    kind: "read-only",
+    args: ["regionId*", "instanceIds", "keyPairName", "status", "pageNumber", "pageSize"],
+    results: [
+      "totalCount",
+      ...["instanceId", "instanceName", "status", "osType", "keyPairName", "regionId", "zoneId"].map((f) => `instances[].${f}`),
+    ],
+  },
+  describe_key_pairs: {
+    kind: "read-only",
+    args: ["regionId*", "keyPairName", "keyPairFingerPrint", "includePublicKey", "pageNumber", "pageSize", "resourceGroupId", "tags"],
+    results: [
+      "totalCount",
+      ...["keyPairName", "keyPairFingerPrint", "creationTime", "resourceGroupId", "publicKey?", "tags"].map((f) => `keyPairs[].${f}`),
+    ],
+  },
+  create_key_pair: {
+    kind: "write",
+    args: ["regionId*", "keyPairName*", "resourceGroupId", "tags"],
+    results: ["keyPairId", "keyPairName", "keyPairFingerPrint", "privateKeyFile", "requestId"],
+  },
+  import_key_pair: {
+    kind: "write",
+    args: ["regionId*", "keyPairName*", "publicKeyBody*", "resourceGroupId", "tags"],
+    results: ["keyPairName", "keyPairFingerPrint", "requestId"],
+  },
+  delete_key_pairs: {
+    kind: "destructive",
+    args: ["regionId*", "keyPairNames*", "confirm"],
+    results: ["executed", "keyPairs[].keyPairName", "keyPairs[].outcome"],
+  },
+  attach_key_pair: {
+    kind: "destructive",
+    args: ["regionId*", "keyPairName*", "instanceIds*", "confirm"],
+    results: ["executed", "instances[].instanceId", "instances[].outcome", "rebootRequired", "takesEffectOnStart"],
+  },
+  detach_key_pair: {
+    kind: "destructive",
+    args: ["regionId*", "keyPairName*", "instanceIds*", "confirm"],
+    results: ["executed", "instances[].instanceId", "instances[].outcome", "rebootRequired", "takesEffectOnStart"],
+  },
+};
+
+const HINTS = {
+  "read-only": { readOnlyHint: true, destructiveHint: false },
+  write: { readOnlyHint: false, destructiveHint: false },
+  destructive: { readOnlyHint: false, destructiveHint: true },
+};
+
+/** Where a result field path is missing from an output schema, or why it is wrong. */
+function resultFieldProblem(outputSchema, path) {
+  const optional = path.endsWith("?");
+  const steps = path.replace(/\?$/, "").split(".");
+  let schema = outputSchema;
+  for (const [i, step] of steps.entries()) {
+    const list = step.endsWith("[]");
+    const name = list ? step.slice(0, -2) : step;
+    const sub = schema?.properties?.[name];
+    if (!sub) return `no property "${name}"`;
+    const mayBeAbsent = optional && i === steps.length - 1;
+    if (!mayBeAbsent && !schema.required?.includes(name)) return `"${name}" is not required`;
+    schema = list ? sub.items : sub;
+  }
+  return null;
+}
+
+describe("tools/list", { timeout: 30_000 }, () => {
+  let server;
+  before(async () => (server = await startServer()));
+  after(() => server?.close());
+
+  it("offers exactly the eight tools of the contract", () => {
+    assert.deepEqual(server.tools.map((t) => t.name).sort(), Object.keys(CONTRACT).sort());
+  });
+
+  it("names every tool in at most 40 characters of [a-z0-9_]", () => {
+    // Some clients prefix the server's name to the tool's and cap the total at 64.
+    for (const { name } of server.tools) {
+      assert.ok(name.length <= 40, `${name} is ${name.length} characters long`);
+      assert.match(name, /^[a-z0-9_]+$/);
+    }
+  });
+
+  it("takes the arguments of the contract, with the same ones required", () => {
+    for (const tool of server.tools) {
+      const args = CONTRACT[tool.name].args;
+      assert.deepEqual(
+        { properties: Object.keys(tool.inputSchema.properties).sort(), required: [...(tool.inputSchema.required ?? [])].sort() },
+        {
+          properties: args.map((a) => a.replace(/\*$/, "")).sort(),
+          required: args.filter((a) => a.endsWith("*")).map((a) => a.slice(0, -1)).sort(),
+        },
+        `${tool.name} input schema`,
+      );
+    }
+  });
+
+  it("declares the result fields of the contract in every output schema", () => {
+    for (const tool of server.tools) {
+      for (const field of CONTRACT[tool.name].results) {
+        const problem = resultFieldProblem(tool.outputSchema, field);
+        assert.equal(problem, null, `${tool.name} outputSchema, result field ${field}: ${problem}`);
+      }
+    }
+  });
+
+  it("sets all four annotation hints, and marks read-only, write and destructive tools as such", () => {
+    for (const tool of server.tools) {
+      const a = tool.annotations ?? {};
+      for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) {
+        assert.equal(typeof a[hint], "boolean", `${tool.name}: ${hint} is not set`);
+      }
+      const want = HINTS[CONTRACT[tool.name].kind];
+      assert.deepEqual(
+        { readOnlyHint: a.readOnlyHint, destructiveHint: a.destructiveHint },
+        want,
+        `${tool.name} is ${CONTRACT[tool.name].kind}`,
+      );
+    }
+  });
+
+  it("has flat, portable input and output schemas", () => {
+    const problems = server.tools.flatMap((t) => [
+      ...portabilityProblems(t.inputSchema).map((p) => `${t.name} inputSchema ${p}`),
+      ...portabilityProblems(t.outputSchema).map((p) => `${t.name} outputSchema ${p}`),
+    ]);
+    assert.deepEqual(problems, []);
+  });
+});
+
+// The check above passes on every tool today; these show that it can fail.
+describe("the portability check", () => {
+  const ok = { type: "object", properties: { n: { type: "string" } }, required: ["n"], additionalProperties: false };
+  const cases = {
+    "a $ref": { ...ok, properties: { n: { $ref: "#/$defs/N" } }, $defs: { N: { type: "string" } } },
+    "a $schema": { ...ok, $schema: "https://json-schema.org/draft/2020-12/schema" },
+    "a type array": { ...ok, properties: { n: { type: ["string", "null"] } } },
+    "a root combinator": { ...ok, anyOf: [{ required: ["n"] }] },
+    "an open object": { ...ok, additionalProperties: undefined },
+    "an object without required": { ...ok, required: undefined },
+    "a nested object without properties": { ...ok, properties: { n: { type: "object", required: [], additionalProperties: false } } },
+    "an array without items": { ...ok, properties: { n: { type: "array" } } },
+  };
+  it("accepts a portable schema", () => assert.deepEqual(portabilityProblems(ok), []));
+  for (const [name, schema] of Object.entries(cases)) {
+    it(`rejects ${name}`, () => assert.notDeepEqual(portabilityProblems(JSON.parse(JSON.stringify(schema))), []));
+  }
+});
