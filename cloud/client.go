@@ -27,8 +27,10 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultTimeout     = 30 * time.Second
-	DefaultConcurrency = 8
+	DefaultTimeout = 30 * time.Second
+	// DefaultConcurrency is enough for a full region's key pairs (500,
+	// ten pages of 50) in one wave of requests.
+	DefaultConcurrency = 10
 )
 
 const (
@@ -99,6 +101,7 @@ type Client struct {
 	rt             http.RoundTripper
 	retry          RetryPolicy
 	pool           chan pooled
+	pageHints      pageHints
 }
 
 // pooled is an idle SDK client and the transport it owns.

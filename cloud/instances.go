@@ -87,7 +87,7 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 	}
 
 	all := func(ids []string) ([]ecs.Instance, error) {
-		return allPages(ctx, c, action, instancePageSize, func(number int) ([]ecs.Instance, int, error) {
+		return allPages(ctx, c, action, listingKey(action, in.RegionID, in.KeyPairName, in.Status, ids), instancePageSize, func(number int) ([]ecs.Instance, int, error) {
 			resp, err := page(ids, number, instancePageSize)
 			if err != nil {
 				return nil, 0, err

@@ -186,7 +186,7 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 		return out, nil
 	}
 
-	pages, err := allPages(ctx, c, action, keyPairPageSize, func(number int) ([]ecs.KeyPair, int, error) {
+	pages, err := allPages(ctx, c, action, listingKey(action, in), keyPairPageSize, func(number int) ([]ecs.KeyPair, int, error) {
 		resp, err := page(number, keyPairPageSize)
 		if err != nil {
 			return nil, 0, err
@@ -226,35 +226,6 @@ func keyPairFromAPI(k ecs.KeyPair) schema.KeyPair {
 		kp.Tags = append(kp.Tags, schema.Tag{Key: key, Value: value})
 	}
 	return kp
-}
-
-// allPages fetches page 1, then pages 2..n concurrently (bounded), and
-// returns the items in page order. The first error, in page order, wins.
-func allPages[T any](ctx context.Context, c *Client, action string, size int, fetch func(number int) ([]T, int, error)) ([]T, error) {
-	first, total, err := fetch(1)
-	if err != nil {
-		return nil, err
-	}
-	n := (total + size - 1) / size
-	if n <= 1 || len(first) == 0 {
-		return first, nil
-	}
-	progress := newTally(ctx, action, n)
-	progress.step()
-	rest := make([][]T, n-1)
-	errs := make([]error, n-1)
-	c.forEach(n-1, func(i int) {
-		rest[i], _, errs[i] = fetch(i + 2)
-		progress.step()
-	})
-	items := first
-	for i := range rest {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		items = append(items, rest[i]...)
-	}
-	return items, nil
 }
 
 // BatchResult is the outcome of one DeleteKeyPairs request.
