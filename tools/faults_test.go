@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
 
@@ -46,18 +50,25 @@ const (
 // the emulator sees them. Like the emulator's own latency, a request whose
 // client gave up meanwhile is not processed.
 type slowWire struct {
-	next http.Handler
+	// next is the emulator; the soak test replaces it between rounds.
+	next atomic.Pointer[emulator.Emulator]
 	mu   sync.Mutex
 	rng  *rand.Rand
+	rate float64 // share of requests held: slowRate
 	held int
+	// dropAfter, when set, picks requests (by action) whose answer is
+	// thrown away after the emulator handled them, the connection closed:
+	// a test's own DropAfter, exactly where it wants one.
+	dropAfter func(action string) bool
 }
 
 func (s *slowWire) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	slow := s.rng.Float64() < slowRate
+	slow := s.rng.Float64() < s.rate
 	if slow {
 		s.held++
 	}
+	drop := s.dropAfter
 	s.mu.Unlock()
 	if slow {
 		select {
@@ -66,7 +77,18 @@ func (s *slowWire) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.next.ServeHTTP(w, r)
+	if drop != nil && r.ParseForm() == nil && drop(r.Form.Get("Action")) {
+		s.next.Load().ServeHTTP(httptest.NewRecorder(), r)
+		panic(http.ErrAbortHandler) // net/http closes the connection, silently
+	}
+	s.next.Load().ServeHTTP(w, r)
+}
+
+// setDropAfter installs (or, with nil, removes) the dropAfter hook.
+func (s *slowWire) setDropAfter(f func(action string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfter = f
 }
 
 func (s *slowWire) heldCount() int {
@@ -79,7 +101,9 @@ func (s *slowWire) heldCount() int {
 // a faulty emulator.
 type faultHarness struct {
 	*harness
-	wire *slowWire
+	wire      *slowWire
+	http      *httptest.Server // serves wire
+	worldSeed *emulator.Seed
 }
 
 func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarness {
@@ -93,7 +117,8 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 	if err != nil {
 		t.Fatal(err)
 	}
-	wire := &slowWire{next: emu, rng: rand.New(rand.NewPCG(seed, seed+1))}
+	wire := &slowWire{rng: rand.New(rand.NewPCG(seed, seed+1)), rate: slowRate}
+	wire.next.Store(emu)
 	srv := httptest.NewServer(wire)
 	creds := emu.Credentials()
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -125,9 +150,27 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 		h.client.Close()
 		srv.CloseClientConnections()
 		srv.Close()
-		emu.Close()
+		h.emu.Close()
 	})
-	return &faultHarness{harness: h, wire: wire}
+	return &faultHarness{harness: h, wire: wire, http: srv, worldSeed: worldSeed}
+}
+
+// freshEmulator replaces the emulator behind the endpoint with a new one,
+// built from the seed, that accepts the same credentials: the cloud starts
+// afresh while the server keeps running. The old emulator, and everything
+// it remembers (the state, the nonce of every request), becomes garbage.
+// No call may be in flight.
+func (h *faultHarness) freshEmulator(t *testing.T, seed uint64) {
+	t.Helper()
+	emu, err := emulator.New(emulator.Options{Seed: h.worldSeed, FastKeys: true, Credentials: h.emu.Credentials(),
+		Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := h.emu
+	h.emu = emu
+	h.wire.next.Store(emu)
+	old.Close()
 }
 
 // outcome is one call's result: its error code, "" for success.
@@ -186,9 +229,23 @@ const (
 	unknown           // a result left it open (OutcomeUnknown, a failed delete)
 )
 
-// worker drives one share of the calls on names of its own, so that what
-// its results say can be checked against the emulator without knowing
-// the other workers' calls.
+// unknownKey is what the results said of an instance's key pair when a
+// result left it open (no key pair name starts with '?').
+const unknownKey = "?"
+
+// instancesPerWorker is the number of Linux instances each worker attaches
+// key pairs to and detaches them from.
+const instancesPerWorker = 4
+
+// absorbable are the error codes of transient failures that the cloud
+// client's retries absorb: with 4 attempts against a 16% rate of them, one
+// that reaches a result is rare. RequestTimeout and RequestCanceled are not
+// among them: a request held past the call's deadline ends the call.
+var absorbable = map[string]bool{"Throttling": true, "ServiceUnavailable": true, "InternalError": true, cloud.CodeConnectionFailed: true}
+
+// worker drives one share of the calls on names and instances of its own,
+// so that what its results say can be checked against the emulator without
+// knowing the other workers' calls.
 type worker struct {
 	id     int
 	region string
@@ -196,7 +253,22 @@ type worker struct {
 	names  []string
 	state  map[string]keyState
 	codes  map[string]int
+	// insts are the worker's own instances (Running, Linux); bound is the
+	// key pair each carries as the results said ("" none, unknownKey).
+	insts []string
+	bound map[string]string
+	// windows are the region's Windows instances, which every worker may
+	// name: no call can change them.
+	windows map[string]bool
+	// binds counts attach and detach outcomes per instance, e.g.
+	// "attach:attached" or "detach:failed:Throttling".
+	binds map[string]int
+	// calls and transient count, per tool, the calls and those whose result
+	// carried a transient error that retries should have absorbed.
+	calls, transient map[string]int
 }
+
+func (w *worker) own(id string) bool { return slices.Contains(w.insts, id) }
 
 // TestFaultInjection runs a seeded random mix of tool calls through the
 // MCP client against an emulator that fails 20% of requests, then checks
@@ -213,18 +285,37 @@ func TestFaultInjection(t *testing.T) {
 }
 
 // runFaultMix makes workers*calls tool calls and checks the outcome; it
-// returns the number of calls.
+// returns the number of calls. It adds workers*instancesPerWorker instances
+// to the region, which the emulator allows once per emulator.
 func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls int, seed uint64) int {
 	rsa := fixture(t, "rsa2048.pub")
 	ecdsa := fixture(t, "ecdsa256.pub")
+	_, ids, err := h.emu.Populate(region, 0, workers*instancesPerWorker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := map[string]bool{}
+	windowsKey := map[string]string{}
+	for _, in := range h.snapshot().Instances {
+		if in.RegionID == region && in.OSType == "windows" {
+			windows[in.InstanceID] = true
+			windowsKey[in.InstanceID] = in.KeyPairName
+		}
+	}
 	ws := make([]*worker, workers)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range ws {
-		w := &worker{id: i, region: region, rng: rand.New(rand.NewPCG(seed, uint64(i))), state: map[string]keyState{}, codes: map[string]int{}}
+		w := &worker{id: i, region: region, rng: rand.New(rand.NewPCG(seed, uint64(i))), state: map[string]keyState{},
+			codes: map[string]int{}, bound: map[string]string{}, windows: windows, binds: map[string]int{},
+			calls: map[string]int{}, transient: map[string]int{}}
 		for j := range 6 {
 			// Names differ per region: the key files share one directory.
 			w.names = append(w.names, fmt.Sprintf("fault-%s-w%d-k%d", region, i, j))
+		}
+		w.insts = ids[i*instancesPerWorker : (i+1)*instancesPerWorker]
+		for _, id := range w.insts {
+			w.bound[id] = ""
 		}
 		ws[i] = w
 		wg.Go(func() {
@@ -244,10 +335,24 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 			held[kp.KeyPairName]++
 		}
 	}
-	codes := map[string]int{}
+	carries := map[string]string{}
+	for _, in := range snap.Instances {
+		carries[in.InstanceID] = in.KeyPairName
+	}
+	codes, binds, perTool, transient := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	known, open := 0, 0
 	for _, w := range ws {
 		for code, n := range w.codes {
 			codes[code] += n
+		}
+		for k, n := range w.binds {
+			binds[k] += n
+		}
+		for k, n := range w.calls {
+			perTool[k] += n
+		}
+		for k, n := range w.transient {
+			transient[k] += n
 		}
 		for _, name := range w.names {
 			n := held[name]
@@ -278,6 +383,30 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 				t.Errorf("%s: a key file, though the results said there is no private key (state %d)", name, st)
 			}
 		}
+		for _, id := range w.insts {
+			got, ok := carries[id]
+			switch want := w.bound[id]; {
+			case !ok:
+				t.Errorf("%s: the instance is gone", id)
+			case want == unknownKey:
+				open++
+			case got != want:
+				t.Errorf("%s: carries key pair %q, but the results said %q", id, got, want)
+			default:
+				known++
+			}
+			if got != "" && !slices.Contains(w.names, got) {
+				t.Errorf("%s: carries key pair %q, not one of worker %d's", id, got, w.id)
+			}
+			if got != "" && held[got] == 0 {
+				t.Errorf("%s: carries key pair %q, which does not exist", id, got)
+			}
+		}
+	}
+	for id, want := range windowsKey {
+		if carries[id] != want {
+			t.Errorf("Windows instance %s: carries %q, had %q", id, carries[id], want)
+		}
 	}
 	total := 0
 	keys := make([]string, 0, len(codes))
@@ -291,6 +420,31 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 		fmt.Fprintf(&b, " %s=%d", k, codes[k])
 	}
 	t.Logf("%d calls in %s; outcomes:%s; requests held past the deadline: %d", total, elapsed.Round(time.Millisecond), b.String(), h.wire.heldCount())
+	keys = keys[:0]
+	for k := range binds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b.Reset()
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%d", k, binds[k])
+	}
+	t.Logf("instance outcomes:%s; at the end %d instances as the results said, %d left open", b.String(), known, open)
+	keys = keys[:0]
+	for k := range perTool {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b.Reset()
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%d/%d", k, transient[k], perTool[k])
+		// Retries absorb nearly all of them: 5% would mean a tool that
+		// does not retry.
+		if perTool[k] >= 40 && transient[k]*20 > perTool[k] {
+			t.Errorf("%s: %d of %d calls reported a transient error (%v) that retries should have absorbed", k, transient[k], perTool[k], slices.Sorted(maps.Keys(absorbable)))
+		}
+	}
+	t.Logf("calls with a transient error in the result, per tool:%s", b.String())
 	if strings.Contains(h.logs.String(), "PRIVATE KEY") {
 		t.Error("a private key in the logs")
 	}
@@ -304,32 +458,86 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 func (w *worker) step(t *testing.T, h *faultHarness, rsa, ecdsa string) {
 	name := w.names[w.rng.IntN(len(w.names))]
 	region := w.region
+	var tool string
 	var o outcome
 	switch p := w.rng.Float64(); {
-	case p < 0.30:
-		o = h.callOnce(t, "create_key_pair", map[string]any{"regionId": region, "keyPairName": name})
+	case p < 0.22:
+		tool = "create_key_pair"
+		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairName": name})
 		w.afterCreate(t, h, name, o)
-	case p < 0.45:
+	case p < 0.33:
 		body := rsa
 		if w.rng.IntN(2) == 0 {
 			body = ecdsa
 		}
-		o = h.callOnce(t, "import_key_pair", map[string]any{"regionId": region, "keyPairName": name, "publicKeyBody": body})
+		tool = "import_key_pair"
+		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairName": name, "publicKeyBody": body})
 		w.afterImport(name, o)
-	case p < 0.65:
-		o = h.callOnce(t, "delete_key_pairs", map[string]any{"regionId": region, "keyPairNames": []string{name}, "confirm": true})
+	case p < 0.48:
+		tool = "delete_key_pairs"
+		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairNames": []string{name}, "confirm": true})
 		w.afterDelete(t, h, name, o)
+	case p < 0.63:
+		tool, o = w.bind(t, h, true)
+	case p < 0.76:
+		tool, o = w.bind(t, h, false)
 	case p < 0.90:
-		o = h.callOnce(t, "describe_key_pairs", map[string]any{"regionId": region, "keyPairName": fmt.Sprintf("fault-%s-w%d-*", region, w.id)})
-		w.afterDescribe(t, o)
+		tool = "describe_key_pairs"
+		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairName": fmt.Sprintf("fault-%s-w%d-*", region, w.id)})
+		w.afterDescribe(t, h, o)
 	default:
-		o = h.callOnce(t, "describe_instances", map[string]any{"regionId": region})
+		tool = "describe_instances"
+		args := map[string]any{"regionId": region}
+		if w.rng.IntN(2) == 0 {
+			args["instanceIds"] = w.insts
+		}
+		o = h.callOnce(t, tool, args)
+		w.afterDescribeInstances(t, o)
+	}
+	w.calls[tool]++
+	if absorbable[o.code] {
+		w.transient[tool]++
 	}
 	if o.code == "" {
 		w.codes["ok"]++
 	} else {
 		w.codes[o.code]++
 	}
+}
+
+// keyExists records that a result showed the key pair name to exist.
+func (w *worker) keyExists(t *testing.T, name, how string) {
+	switch w.state[name] {
+	case absent:
+		t.Errorf("%s: %s, but the results said it does not exist", name, how)
+	case unknown:
+		w.state[name] = present
+	}
+}
+
+// keyAbsent records that a result showed the key pair name not to exist.
+func (w *worker) keyAbsent(t *testing.T, h *faultHarness, name, how string) {
+	switch st := w.state[name]; st {
+	case absent:
+	case unknown:
+		w.state[name] = absent
+		moveKeyFile(h, name)
+	default:
+		t.Errorf("%s: %s, but the results said it exists (state %d)", name, how, st)
+	}
+	for _, id := range w.insts {
+		if w.bound[id] == name {
+			t.Errorf("%s: %s, but the results said instance %s carries it", name, how, id)
+		}
+	}
+}
+
+// moveKeyFile moves a key file away once its key pair is gone. The tool
+// never deletes private keys, and never overwrites one: the name can then
+// be created again.
+func moveKeyFile(h *faultHarness, name string) {
+	pem := filepath.Join(h.keyDir, name+".pem")
+	_ = os.Rename(pem, pem+".old")
 }
 
 func (w *worker) afterCreate(t *testing.T, h *faultHarness, name string, o outcome) {
@@ -340,9 +548,7 @@ func (w *worker) afterCreate(t *testing.T, h *faultHarness, name string, o outco
 	case "PrivateKeyFile.AlreadyExists":
 		// A key file from an earlier create: nothing was sent.
 	case "KeyPair.AlreadyExist":
-		if w.state[name] == absent {
-			t.Errorf("create %s: KeyPair.AlreadyExist, but the results said it does not exist: %s", name, o.text)
-		}
+		w.keyExists(t, name, "create said KeyPair.AlreadyExist")
 	case cloud.CodeCreatedWithoutPrivateKey:
 		w.state[name] = keyLost
 		if !strings.Contains(o.text, name) || !strings.Contains(o.text, "was removed") {
@@ -377,30 +583,54 @@ func (w *worker) afterImport(name string, o outcome) {
 }
 
 func (w *worker) afterDelete(t *testing.T, h *faultHarness, name string, o outcome) {
+	if o.code == "InvalidParameter.KeypairAlreadyAttachedInstance" {
+		// The preview, which lists the instances, should have said bound
+		// and sent nothing: no other call touches this worker's names.
+		t.Errorf("delete %s: the cloud refused it as attached, but the preview did not see it attached: %s", name, o.text)
+	}
 	if o.code != "" {
 		w.state[name] = unknown // batches may have run before the error
 		return
 	}
-	var out struct {
-		KeyPairs []struct{ KeyPairName, Outcome string }
+	var out schema.DeleteKeyPairsOutput
+	if err := json.Unmarshal(o.structured, &out); err != nil || len(out.KeyPairs) != 1 || !out.Executed {
+		t.Errorf("delete %s: %s", name, o.structured)
+		return
 	}
-	if err := json.Unmarshal(o.structured, &out); err != nil || len(out.KeyPairs) != 1 {
-		t.Fatalf("delete %s: %s", name, o.structured)
-	}
-	switch out.KeyPairs[0].Outcome {
-	case "deleted", "not_found":
+	switch r := out.KeyPairs[0]; r.Outcome {
+	case "not_found":
+		w.keyAbsent(t, h, name, "delete said not_found")
+	case "deleted":
+		w.keyExists(t, name, "delete deleted it")
 		w.state[name] = absent
-		// Its key file stays: the tool never deletes private keys. Move
-		// it away so that the name can be created again.
-		pem := filepath.Join(h.keyDir, name+".pem")
-		_ = os.Rename(pem, pem+".old")
+		w.keyAbsent(t, h, name, "delete deleted it")
+		// Its key file stays: the tool never deletes private keys.
+		moveKeyFile(h, name)
+	case "bound":
+		// Attached to instances: nothing was deleted.
+		w.keyExists(t, name, "delete said bound")
+		for _, id := range r.BoundInstances {
+			switch {
+			case !w.own(id):
+				t.Errorf("delete %s: bound to %s, not one of worker %d's instances", name, id, w.id)
+			case w.bound[id] == unknownKey:
+				w.bound[id] = name
+			case w.bound[id] != name:
+				t.Errorf("delete %s: bound to %s, but the results said it carries %q", name, id, w.bound[id])
+			}
+		}
+		for _, id := range w.insts {
+			if w.bound[id] == name && !slices.Contains(r.BoundInstances, id) {
+				t.Errorf("delete %s: bound to %v, but the results said %s carries it too", name, r.BoundInstances, id)
+			}
+		}
 	default:
 		w.state[name] = unknown
 	}
 }
 
 // afterDescribe checks a listing against what earlier results said.
-func (w *worker) afterDescribe(t *testing.T, o outcome) {
+func (w *worker) afterDescribe(t *testing.T, h *faultHarness, o outcome) {
 	if o.code != "" {
 		return
 	}
@@ -415,16 +645,171 @@ func (w *worker) afterDescribe(t *testing.T, o outcome) {
 		listed[k.KeyPairName] = true
 	}
 	for _, name := range w.names {
-		switch st := w.state[name]; {
-		case st == unknown:
-			// A listing settles it.
-			if listed[name] {
-				w.state[name] = present
-			} else {
-				w.state[name] = absent
-			}
-		case (st != absent) != listed[name]:
-			t.Errorf("describe: %s listed=%v, but the results said state %d", name, listed[name], st)
+		if listed[name] {
+			w.keyExists(t, name, "describe_key_pairs listed it")
+		} else {
+			w.keyAbsent(t, h, name, "describe_key_pairs did not list it")
 		}
 	}
+}
+
+// afterDescribeInstances checks the worker's instances in a listing
+// against what earlier results said, and settles those left open.
+func (w *worker) afterDescribeInstances(t *testing.T, o outcome) {
+	if o.code != "" {
+		return
+	}
+	var out schema.DescribeInstancesOutput
+	if err := json.Unmarshal(o.structured, &out); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, in := range out.Instances {
+		if !w.own(in.InstanceID) {
+			continue
+		}
+		seen[in.InstanceID] = true
+		switch want := w.bound[in.InstanceID]; {
+		case want == unknownKey:
+			w.bound[in.InstanceID] = in.KeyPairName
+		case want != in.KeyPairName:
+			t.Errorf("describe_instances: %s carries %q, but the results said %q", in.InstanceID, in.KeyPairName, want)
+		}
+		if in.KeyPairName != "" {
+			w.keyExists(t, in.KeyPairName, "describe_instances showed it on "+in.InstanceID)
+		}
+	}
+	for _, id := range w.insts {
+		if !seen[id] {
+			t.Errorf("describe_instances: %s not listed", id)
+		}
+	}
+}
+
+// bind makes one attach_key_pair (attach) or detach_key_pair call, with
+// confirm, on some of the worker's instances, and records what its result
+// says. It returns the tool's name and the outcome.
+func (w *worker) bind(t *testing.T, h *faultHarness, attach bool) (string, outcome) {
+	tool, verb := "detach_key_pair", "detach"
+	if attach {
+		tool, verb = "attach_key_pair", "attach"
+	}
+	// Mostly a key pair that exists (attach) or is attached (detach), as far
+	// as the results said; else any.
+	var likely []string
+	for _, name := range w.names {
+		if attach && w.state[name] != absent || !attach && slices.Contains(slices.Collect(maps.Values(w.bound)), name) {
+			likely = append(likely, name)
+		}
+	}
+	name := w.names[w.rng.IntN(len(w.names))]
+	if len(likely) > 0 && w.rng.IntN(5) > 0 {
+		name = likely[w.rng.IntN(len(likely))]
+	}
+	var targets []string
+	for _, id := range w.insts {
+		if w.rng.IntN(2) == 0 || !attach && w.bound[id] == name {
+			targets = append(targets, id)
+		}
+	}
+	if len(targets) == 0 {
+		targets = append(targets, w.insts[w.rng.IntN(len(w.insts))])
+	}
+	if w.rng.IntN(10) == 0 {
+		targets = append(targets, fmt.Sprintf("i-nosuch%d", w.id))
+	}
+	if windows := slices.Sorted(maps.Keys(w.windows)); len(windows) > 0 && w.rng.IntN(10) == 0 {
+		targets = append(targets, windows[w.rng.IntN(len(windows))])
+	}
+	w.rng.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+	o := h.callOnce(t, tool, map[string]any{"regionId": w.region, "keyPairName": name, "instanceIds": targets, "confirm": true})
+
+	if o.code != "" {
+		if o.code == "InvalidKeyPairName.NotFound" {
+			// Checked before anything was sent.
+			w.keyAbsent(t, h, name, verb+" said InvalidKeyPairName.NotFound")
+			return tool, o
+		}
+		// The change may have run, or not. A detach leaves another key
+		// pair in place.
+		for _, id := range targets {
+			if w.own(id) && (attach && w.bound[id] != name || !attach && (w.bound[id] == name || w.bound[id] == unknownKey)) {
+				w.bound[id] = unknownKey
+			}
+		}
+		return tool, o
+	}
+	var out schema.BindKeyPairOutput
+	if err := json.Unmarshal(o.structured, &out); err != nil || len(out.Instances) != len(targets) || !out.Executed || out.KeyPairName != name {
+		t.Errorf("%s %s %v: %s", verb, name, targets, o.structured)
+		return tool, o
+	}
+	w.keyExists(t, name, verb+" found it")
+	done := map[bool]string{true: "attached", false: "detached"}[attach]
+	var changed []string
+	sentTransient := false
+	for i, r := range out.Instances {
+		id := targets[i]
+		key := verb + ":" + r.Outcome
+		if r.Outcome == "failed" {
+			key += ":" + r.Code
+		}
+		w.binds[key]++
+		if r.InstanceID != id {
+			t.Errorf("%s %s: instances[%d] is %s, want %s", verb, name, i, r.InstanceID, id)
+			continue
+		}
+		switch {
+		case w.windows[id]:
+			if r.Outcome != "failed" || r.Code != "DependencyViolation.WindowsInstance" {
+				t.Errorf("%s %s: Windows instance %s: outcome %s %s", verb, name, id, r.Outcome, r.Code)
+			}
+		case !w.own(id):
+			if r.Outcome != "not_found" {
+				t.Errorf("%s %s: no such instance %s: outcome %s", verb, name, id, r.Outcome)
+			}
+		default:
+			prev := w.bound[id]
+			if prev != unknownKey && r.CurrentKeyPairName != prev {
+				t.Errorf("%s %s: %s carried %q, as the results said, but the preview saw %q", verb, name, id, prev, r.CurrentKeyPairName)
+			}
+			switch r.Outcome {
+			case done:
+				changed = append(changed, id)
+				if attach {
+					w.bound[id] = name
+				} else {
+					if r.CurrentKeyPairName != name {
+						t.Errorf("detach %s: detached from %s, which carried %q", name, id, r.CurrentKeyPairName)
+					}
+					w.bound[id] = ""
+				}
+			case "unchanged":
+				if attach != (r.CurrentKeyPairName == name) {
+					t.Errorf("%s %s: %s unchanged, though it carries %q", verb, name, id, r.CurrentKeyPairName)
+				}
+				w.bound[id] = r.CurrentKeyPairName
+			case "failed":
+				// Sent, and failed as the results say; whether the change
+				// ran is open (an answer lost after it ran, then retries).
+				// A detach retried after its answer was lost reports failed
+				// with InvalidParameter.KeyPairNotAttached although it ran:
+				// see TestBindAfterLostAnswer.
+				w.bound[id] = unknownKey
+				if absorbable[r.Code] {
+					sentTransient = true
+				}
+			default:
+				t.Errorf("%s %s: %s: outcome %q %s", verb, name, id, r.Outcome, r.Code)
+			}
+		}
+	}
+	if sentTransient {
+		w.transient[tool]++
+	}
+	// All the worker's instances run: each change needs a reboot.
+	if !slices.Equal(out.RebootRequired, changed) || len(out.TakesEffectOnStart) != 0 {
+		t.Errorf("%s %s: rebootRequired %v, takesEffectOnStart %v; %s: %v", verb, name, out.RebootRequired, out.TakesEffectOnStart, done, changed)
+	}
+	return tool, o
 }
