@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -335,6 +336,7 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 		ids := batches[i]
 		var a answer
 		var err error
+		var attempts atomic.Int32 // counted in the SDK goroutine of each attempt
 		if action == "AttachKeyPair" {
 			req := ecs.CreateAttachKeyPairRequest()
 			req.RegionId, req.KeyPairName, req.InstanceIds = region, keyPairName, jsonArray(ids)
@@ -349,6 +351,7 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 			req := ecs.CreateDetachKeyPairRequest()
 			req.RegionId, req.KeyPairName, req.InstanceIds = region, keyPairName, jsonArray(ids)
 			a, err = send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (answer, string, error) {
+				attempts.Add(1)
 				resp, err := cl.DetachKeyPair(req)
 				if err != nil {
 					return answer{}, "", err
@@ -360,6 +363,9 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 		requestIDs[i] = a.requestID
 		apiResults := a.results
 		results[i] = bindResults(ids, apiResults, err)
+		if attempts.Load() > 1 {
+			detachedEarlier(results[i])
+		}
 		if e, ok := err.(*Error); ok {
 			requestIDs[i] = e.RequestID
 		}
@@ -377,6 +383,25 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 	}
 	return out, ids, nil
 }
+
+// detachedEarlier reads a retried DetachKeyPair's answer. The request is
+// sent again only after an attempt failed without an answer, and that attempt
+// may have detached the key pair: the retry then finds it no longer bound and
+// answers KeyPairNotAttached for those instances. The caller asked for the
+// key pair to be gone and it is, so they count as detached. (An attach needs
+// no such reading: attaching the key pair an instance carries succeeds.)
+func detachedEarlier(results []InstanceResult) {
+	for i, r := range results {
+		if !r.Success && r.Code == codeKeyPairNotAttached {
+			results[i] = InstanceResult{InstanceID: r.InstanceID, Success: true, Code: "200",
+				Message: "detached; the answer to the first request was lost and the retry found the key pair already detached"}
+		}
+	}
+}
+
+// codeKeyPairNotAttached is DetachKeyPair's per-instance code for an instance
+// that does not carry the key pair.
+const codeKeyPairNotAttached = "InvalidParameter.KeyPairNotAttached"
 
 // bindResults maps one batch's answer to per-instance results in the order
 // of ids.
