@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -240,7 +241,9 @@ func (c *nonceCache) use(nonce string, now time.Time) bool {
 	if _, ok := c.seen[nonce]; ok {
 		return false
 	}
-	c.seen[nonce] = now
+	// The nonce is a substring of the parsed request; a copy lets the
+	// request itself be collected.
+	c.seen[strings.Clone(nonce)] = now
 	return true
 }
 
