@@ -77,7 +77,9 @@ func serveStdio(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdou
 
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(cfg.errLog)
-	stdio.SetContextFunc(func(ctx context.Context) context.Context { return tools.WithCallTimeout(ctx, cfg.callTimeout) })
+	stdio.SetContextFunc(func(ctx context.Context) context.Context {
+		return tools.WithNotify(tools.WithCallTimeout(ctx, cfg.callTimeout), out.notify)
+	})
 	return stdio.Listen(serveCtx, in, out)
 }
 
@@ -247,6 +249,20 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		w.partial = w.partial[i+1:]
 	}
 	return n, err
+}
+
+// notify writes a notification at once, from the caller's goroutine: a
+// tool call's progress is then on the wire before its response.
+func (w *responseWriter) notify(method string, params map[string]any) error {
+	msg, err := json.Marshal(mcp.JSONRPCNotification{
+		JSONRPC:      mcp.JSONRPC_VERSION,
+		Notification: mcp.Notification{Method: method, Params: mcp.NotificationParams{AdditionalFields: params}},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(msg, '\n'))
+	return err
 }
 
 // refuse answers a message over the size limit with Invalid Request.

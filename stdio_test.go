@@ -4,14 +4,21 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
 
 // stdioSession is serveStdio on pipes, with a "slow" tool that takes
@@ -35,6 +42,12 @@ func startStdio(t *testing.T, cfg stdioConfig) *stdioSession {
 			return mcp.NewToolResultError("cancelled"), nil
 		}
 	})
+	return startStdioWith(t, s, cfg)
+}
+
+// startStdioWith serves s with serveStdio on pipes, initialized.
+func startStdioWith(t *testing.T, s *server.MCPServer, cfg stdioConfig) *stdioSession {
+	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -46,6 +59,7 @@ func startStdio(t *testing.T, cfg stdioConfig) *stdioSession {
 	go func() {
 		defer close(ss.out)
 		sc := bufio.NewScanner(outR)
+		sc.Buffer(nil, 4<<20)
 		for sc.Scan() {
 			var m map[string]any
 			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
@@ -53,6 +67,9 @@ func startStdio(t *testing.T, cfg stdioConfig) *stdioSession {
 				continue
 			}
 			ss.out <- m
+		}
+		if err := sc.Err(); err != nil && !errors.Is(err, io.ErrClosedPipe) { // closed: the test is over
+			t.Errorf("reading stdout: %v", err)
 		}
 	}()
 	t.Cleanup(func() {
@@ -83,7 +100,12 @@ func (ss *stdioSession) next() map[string]any {
 	select {
 	case m, ok := <-ss.out:
 		if !ok {
-			ss.t.Fatal("stdout closed")
+			select {
+			case err := <-ss.done:
+				ss.t.Fatalf("stdout closed: serveStdio returned %v", err)
+			case <-time.After(time.Second):
+				ss.t.Fatal("stdout closed")
+			}
 		}
 		return m
 	case <-time.After(5 * time.Second):
@@ -253,5 +275,76 @@ func TestPositiveDuration(t *testing.T) {
 		if (err == nil) != tc.ok || time.Duration(d) != tc.want {
 			t.Errorf("Set(%q) = %s, %v", tc.in, time.Duration(d), err)
 		}
+	}
+}
+
+// Over stdio, every progress notification of a call is written before its
+// response: after the response the token means nothing to the client (MCP:
+// progress stops once the operation completes; the TypeScript SDK reports
+// a notification for an unknown token as an error). mcp-go writes the
+// notifications it is handed from a goroutine of its own, which nothing
+// orders with the response; one thread, as a busy machine has at times,
+// made the last one late in almost every call.
+func TestStdioProgressBeforeResponse(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const region, keyPairs, pages = "cn-hangzhou", 300, 6
+	seed, err := loadSandboxSeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	if _, _, err := emu.Populate(region, keyPairs, 0); err != nil {
+		t.Fatal(err)
+	}
+	api, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	c, err := cloud.New(cloud.Config{Endpoint: api.URL, Credentials: &cloud.StaticCredentials{
+		AccessKeyID: api.Credentials.AccessKeyID, AccessKeySecret: api.Credentials.AccessKeySecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ss := startStdioWith(t, newMCPServer(tools.Deps{Cloud: c, PrivateKeyDir: t.TempDir(), Logger: logger}, false), stdioConfig{})
+
+	for id := 1; id <= 10; id++ {
+		token := fmt.Sprintf("call-%d", id)
+		ss.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"describe_key_pairs",`+
+			`"arguments":{"regionId":%q},"_meta":{"progressToken":%q}}}`, id, region, token))
+		progress := 0
+		for answered := false; !answered; {
+			m := ss.next()
+			params, _ := m["params"].(map[string]any)
+			switch {
+			case m["method"] == "notifications/progress" && params["progressToken"] == token:
+				progress++
+			case m["method"] == "notifications/progress":
+				t.Fatalf("call %d: progress %v of an earlier call, after its response", id, params)
+			case m["id"] == float64(id):
+				if res, _ := m["result"].(map[string]any); res == nil || res["isError"] == true {
+					t.Fatalf("call %d: %v", id, m)
+				}
+				answered = true
+			default:
+				t.Fatalf("call %d: unexpected message %v", id, m)
+			}
+		}
+		if progress != pages {
+			t.Errorf("call %d: %d progress notifications before the response, want one per page (%d)", id, progress, pages)
+		}
+	}
+	ss.in.Close()
+	rest, err := ss.rest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rest {
+		t.Errorf("after the last response: %v", m)
 	}
 }

@@ -25,7 +25,8 @@ func allPages[T any](ctx context.Context, c *Client, action, key string, size in
 		hint = c.pageHints.get(key)
 	}
 	pages := make([]page, max(hint, 1))
-	progress := newTally(ctx, action, len(pages))
+	// Page 1 is reported with the others once the page count is known.
+	progress := newTally(ctx, action, hint)
 	get := func(i int) {
 		pages[i].items, pages[i].total, pages[i].err = fetch(i + 1)
 		progress.step()
@@ -41,10 +42,10 @@ func allPages[T any](ctx context.Context, c *Client, action, key string, size in
 	if key != "" {
 		c.pageHints.set(key, n)
 	}
+	progress.setTotal(max(n, len(pages)))
 	if n > len(pages) {
 		fetched := len(pages)
 		pages = append(pages, make([]page, n-fetched)...)
-		progress = newTally(ctx, action, n-fetched)
 		c.forEach(n-fetched, func(i int) { get(fetched + i) })
 	}
 	var items []T

@@ -42,6 +42,20 @@ func callTimeout(ctx context.Context) time.Duration {
 	return DefaultCallTimeout
 }
 
+// Notify writes a notification to the client, whole, before it returns.
+type Notify func(method string, params map[string]any) error
+
+type notifyKey struct{}
+
+// WithNotify returns a context under which tool calls send their progress
+// notifications through notify. A transport that writes every message
+// itself passes it on, so that a call's notifications are on the wire
+// before its response: mcp-go's own SendNotificationToClient queues them
+// for a goroutine that may write them after it.
+func WithNotify(ctx context.Context, notify Notify) context.Context {
+	return context.WithValue(ctx, notifyKey{}, notify)
+}
+
 // handle builds a tool handler: bind the arguments strictly, validate them,
 // then run within the call's timeout, reporting progress when the client
 // asked for it. Every failure becomes a tool result with isError set, so
@@ -95,9 +109,18 @@ func timedOut(err error, timeout time.Duration) error {
 // so progress counts the finished requests of the whole call, without a
 // total.
 func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context {
-	srv := server.ServerFromContext(ctx)
-	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil || srv == nil {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
 		return ctx
+	}
+	notify, _ := ctx.Value(notifyKey{}).(Notify)
+	if notify == nil {
+		srv := server.ServerFromContext(ctx)
+		if srv == nil {
+			return ctx
+		}
+		notify = func(method string, params map[string]any) error {
+			return srv.SendNotificationToClient(ctx, method, params)
+		}
 	}
 	token := req.Params.Meta.ProgressToken
 	var mu sync.Mutex // progress must increase: number and send in one step
@@ -105,10 +128,13 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context 
 	return cloud.WithProgress(ctx, func(action string, done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
+		if ctx.Err() != nil {
+			return // the call is over for the client: the token is spent
+		}
 		n++
 		// A notification that cannot be delivered is not worth failing
 		// the call for.
-		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+		_ = notify("notifications/progress", map[string]any{
 			"progressToken": token,
 			"progress":      n,
 			"message":       fmt.Sprintf("%s: %d of %d requests done", action, done, total),
