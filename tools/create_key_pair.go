@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -47,7 +48,14 @@ func runCreateKeyPair(ctx context.Context, d Deps, in schema.CreateKeyPairInput)
 		var ce *cloud.Error
 		if errors.As(err, &ce) && (ce.Code == cloud.CodeCreatedWithoutPrivateKey || ce.Code == cloud.CodeOutcomeUnknown) {
 			// The key pair may exist while its key file does not: say
-			// so, so that nobody looks for the key there.
+			// so, so that nobody looks for the key there. The log says it
+			// too: a client that cancelled the call never reads the
+			// result, and without --audit-log the log is all that is left.
+			level, msg := slog.LevelWarn, "key pair may have been created; its private key was not received"
+			if ce.Code == cloud.CodeCreatedWithoutPrivateKey {
+				level, msg = slog.LevelError, "key pair created without its private key; delete it and create it anew"
+			}
+			d.Logger.Log(ctx, level, msg, "keyPairName", in.KeyPairName, "region", in.RegionID, "code", ce.Code)
 			e := *ce
 			e.Message += fmt.Sprintf(" No private key was saved: the empty file reserved for it, %s, was removed.", path)
 			return nil, &e
