@@ -267,14 +267,7 @@ func newStdioHarness(t *testing.T) *stdioHarness {
 // log (the default outside the sandbox is without).
 func newStdioHarnessWith(t *testing.T, withAudit bool) *stdioHarness {
 	t.Helper()
-	seed, err := emulator.LoadSeed(filepath.Join(testdata, "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	emu := newEmulator(t, emulator.Options{})
 	wire := newRecordingWire(emu)
 	web := httptest.NewServer(wire)
 	creds := emu.Credentials()

@@ -101,22 +101,13 @@ func (s *slowWire) heldCount() int {
 // a faulty emulator.
 type faultHarness struct {
 	*harness
-	wire      *slowWire
-	http      *httptest.Server // serves wire
-	worldSeed *emulator.Seed
+	wire *slowWire
+	http *httptest.Server // serves wire
 }
 
 func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarness {
 	t.Helper()
-	worldSeed, err := emulator.LoadSeed(filepath.Join(testdata, "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Options{Seed: worldSeed, FastKeys: true,
-		Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	emu := newEmulator(t, emulator.Options{Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}})
 	wire := &slowWire{rng: rand.New(rand.NewPCG(seed, seed+1)), rate: slowRate}
 	wire.next.Store(emu)
 	srv := httptest.NewServer(wire)
@@ -152,7 +143,7 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 		srv.Close()
 		h.emu.Close()
 	})
-	return &faultHarness{harness: h, wire: wire, http: srv, worldSeed: worldSeed}
+	return &faultHarness{harness: h, wire: wire, http: srv}
 }
 
 // freshEmulator replaces the emulator behind the endpoint with a new one,
@@ -162,11 +153,8 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 // No call may be in flight.
 func (h *faultHarness) freshEmulator(t *testing.T, seed uint64) {
 	t.Helper()
-	emu, err := emulator.New(emulator.Options{Seed: h.worldSeed, FastKeys: true, Credentials: h.emu.Credentials(),
+	emu := newEmulator(t, emulator.Options{Credentials: h.emu.Credentials(),
 		Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := h.emu
 	h.emu = emu
 	h.wire.next.Store(emu)

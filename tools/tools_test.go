@@ -54,16 +54,25 @@ type harnessOptions struct {
 	clientOptions []client.ClientOption
 }
 
-func newHarnessWith(t *testing.T, o harnessOptions) *harness {
+// newEmulator returns an emulator of the test world (testdata/seed.json)
+// with opts, which need no Seed, and fast key generation.
+func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
 	t.Helper()
 	seed, err := emulator.LoadSeed(filepath.Join(testdata, "seed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true})
+	opts.Seed, opts.FastKeys = seed, true
+	emu, err := emulator.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return emu
+}
+
+func newHarnessWith(t *testing.T, o harnessOptions) *harness {
+	t.Helper()
+	emu := newEmulator(t, emulator.Options{})
 	srv, err := emu.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
