@@ -13,3 +13,4 @@ import "./cases/inspector.js";
 import "./cases/output_validation.js";
 import "./cases/session.js";
 import "./cases/shared_state.js";
+import "./cases/progress.js";

@@ -76,7 +76,9 @@ func handle[In any, PIn interface {
 		timeout := callTimeout(ctx)
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		res, err := run(withProgress(ctx, req), in)
+		progressCtx, settle := withProgress(ctx, req)
+		res, err := run(progressCtx, in)
+		settle()
 		if err != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				err = timedOut(err, timeout)
@@ -103,20 +105,32 @@ func timedOut(err error, timeout time.Duration) error {
 		"the call did not finish within %s (the server's --timeout): %s", timeout, msg)}
 }
 
+// progressSettle is how long the response waits after the call's last
+// progress notification. The official TypeScript client handles the
+// messages of one read in order, but a notification's handler only in a
+// later microtask, while a response at once: a response read together with
+// the notifications before it is handled first, which retires the token,
+// and the client then reports those notifications as an error (for an
+// unknown token) instead of passing them on. A short pause lets the client
+// read them on their own.
+const progressSettle = 15 * time.Millisecond
+
 // withProgress makes the cloud calls under ctx report each finished page or
 // batch to the client as notifications/progress, when the call carries a
 // progress token. A call may run several operations one after the other,
 // so progress counts the finished requests of the whole call, without a
-// total.
-func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context {
+// total. settle, called when the call's work is done, waits out
+// progressSettle after the last notification.
+func withProgress(ctx context.Context, req mcp.CallToolRequest) (_ context.Context, settle func()) {
+	none := func() {}
 	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
-		return ctx
+		return ctx, none
 	}
 	notify, _ := ctx.Value(notifyKey{}).(Notify)
 	if notify == nil {
 		srv := server.ServerFromContext(ctx)
 		if srv == nil {
-			return ctx
+			return ctx, none
 		}
 		notify = func(method string, params map[string]any) error {
 			return srv.SendNotificationToClient(ctx, method, params)
@@ -125,6 +139,20 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context 
 	token := req.Params.Meta.ProgressToken
 	var mu sync.Mutex // progress must increase: number and send in one step
 	n := 0
+	var last time.Time
+	settle = func() {
+		mu.Lock()
+		wait := time.Until(last.Add(progressSettle))
+		mu.Unlock()
+		if wait > 0 { // never, when nothing was sent: last is zero
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+		}
+	}
 	return cloud.WithProgress(ctx, func(action string, done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -139,7 +167,8 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) context.Context 
 			"progress":      n,
 			"message":       fmt.Sprintf("%s: %d of %d requests done", action, done, total),
 		})
-	})
+		last = time.Now()
+	}), settle
 }
 
 // rawArguments returns the call's arguments as JSON, as they arrived when
