@@ -311,13 +311,7 @@ func newStdioHarnessWith(t *testing.T, withAudit bool) *stdioHarness {
 	}()
 	sent := &streamLog{w: toServerW}
 	h.client = client.NewClient(transport.NewIO(toClientR, sent, io.NopCloser(strings.NewReader(""))))
-	ctx := context.Background()
-	if err := h.client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.client.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		t.Fatal(err)
-	}
+	initialize(t, h.client)
 	t.Cleanup(func() {
 		h.client.Close() // the server's stdin ends
 		select {

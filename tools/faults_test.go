@@ -130,13 +130,7 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 	if h.client, err = client.NewInProcessClient(s); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if err := h.client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.client.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		t.Fatal(err)
-	}
+	initialize(t, h.client)
 	t.Cleanup(func() {
 		h.client.Close()
 		srv.CloseClientConnections()

@@ -54,6 +54,18 @@ type harnessOptions struct {
 	clientOptions []client.ClientOption
 }
 
+// initialize starts the client and runs the MCP handshake.
+func initialize(t *testing.T, c *client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newEmulator returns an emulator of the test world (testdata/seed.json)
 // with opts, which need no Seed, and fast key generation.
 func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
@@ -98,13 +110,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if err := h.client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.client.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		t.Fatal(err)
-	}
+	initialize(t, h.client)
 	t.Cleanup(func() {
 		h.client.Close()
 		srv.Close()
