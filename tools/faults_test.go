@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -391,34 +390,13 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 		}
 	}
 	total := 0
-	keys := make([]string, 0, len(codes))
-	for code, n := range codes {
-		keys = append(keys, code)
+	for _, n := range codes {
 		total += n
 	}
-	sort.Strings(keys)
+	t.Logf("%d calls in %s; outcomes:%s; requests held past the deadline: %d", total, elapsed.Round(time.Millisecond), tallies(codes), h.wire.heldCount())
+	t.Logf("instance outcomes:%s; at the end %d instances as the results said, %d left open", tallies(binds), known, open)
 	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%d", k, codes[k])
-	}
-	t.Logf("%d calls in %s; outcomes:%s; requests held past the deadline: %d", total, elapsed.Round(time.Millisecond), b.String(), h.wire.heldCount())
-	keys = keys[:0]
-	for k := range binds {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b.Reset()
-	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%d", k, binds[k])
-	}
-	t.Logf("instance outcomes:%s; at the end %d instances as the results said, %d left open", b.String(), known, open)
-	keys = keys[:0]
-	for k := range perTool {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b.Reset()
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(perTool)) {
 		fmt.Fprintf(&b, " %s=%d/%d", k, transient[k], perTool[k])
 		// Retries absorb nearly all of them: 5% would mean a tool that
 		// does not retry.
@@ -434,6 +412,15 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 		t.Errorf("only %d of %d calls succeeded", codes["ok"], total)
 	}
 	return total
+}
+
+// tallies formats counts as " key=n" in key order, for the log.
+func tallies(counts map[string]int) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(&b, " %s=%d", k, counts[k])
+	}
+	return b.String()
 }
 
 // step makes one random call and records what its result says.
