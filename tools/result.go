@@ -154,11 +154,10 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) (_ context.Conte
 		}
 	}
 	return cloud.WithProgress(ctx, func(action string, done, total int) {
+		// The cloud reports nothing once ctx has ended (the token is
+		// spent then).
 		mu.Lock()
 		defer mu.Unlock()
-		if ctx.Err() != nil {
-			return // the call is over for the client: the token is spent
-		}
 		n++
 		// A notification that cannot be delivered is not worth failing
 		// the call for.
