@@ -44,7 +44,11 @@ const (
 	deadlineMargin = 500 * time.Millisecond
 	// abandonGrace bounds the wait for a request's outcome once its context
 	// has ended; the transport aborts the request, so it is rarely needed.
-	abandonGrace = 2 * time.Second
+	abandonGrace = time.Second
+	// lookUpGrace is how far past the call's deadline the look-up after a
+	// lost create or import may run: the call still answers within its
+	// deadline plus abandonGrace and this, 3 s at most.
+	lookUpGrace = 2 * time.Second
 
 	keyPairPageSize      = 50  // DescribeKeyPairs PageSize maximum
 	instancePageSize     = 100 // DescribeInstances PageSize maximum
@@ -189,6 +193,16 @@ func New(cfg Config) (*Client, error) {
 	c.log.Debug("ecs client ready", "endpoint", endpoint, "credentials", source,
 		"timeout", c.timeout, "concurrency", c.concurrency)
 	return c, nil
+}
+
+// CheckCredentials looks for the credentials without sending a request, so
+// that a call that would fail for their lack fails before it changes
+// anything on this machine.
+func (c *Client) CheckCredentials() error {
+	if _, err := c.creds.GetCredentials(); err != nil {
+		return c.mapError("", err)
+	}
+	return nil
 }
 
 // sdkDebugEnabled reports DEBUG=...sdk..., read by the SDK at start-up
@@ -389,10 +403,10 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 			} else {
 				c.release(p)
 			}
-			if o.err != nil && o.err.HTTPStatus == 0 {
-				// No error answer: if the request went out, the API may
-				// have applied it.
-				o.err.maybeApplied = wrote
+			if o.err != nil && wrote && !o.err.refused() {
+				// The request went out and nothing proves it was refused:
+				// the API may have applied it.
+				o.err.maybeApplied = true
 			}
 			c.logResult(action, region, start, o.err)
 			done <- o

@@ -69,11 +69,12 @@ func (c *Client) CreateKeyPair(ctx context.Context, in schema.CreateKeyPairInput
 					"key pair %q already exists in %s (created %s); this call created nothing. Choose another name.",
 					in.KeyPairName, in.RegionID, kp.CreationTime)}
 			}
-			return CreatedKeyPair{}, &Error{Code: CodeCreatedWithoutPrivateKey, Action: action, Message: fmt.Sprintf(
-				"key pair %q WAS CREATED in %s (fingerprint %s), but the answer carrying its private key was lost (%s), "+
-					"and a private key cannot be retrieved again. Unless someone else created it just now, delete it "+
-					"with delete_key_pairs and create it anew.",
-				in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, cause.Code)}
+			// The request ID is the lost answer's, when a gateway or the
+			// API sent one (a 5xx); the look-up's would mislead.
+			return CreatedKeyPair{}, &Error{Code: CodeCreatedWithoutPrivateKey, Action: action, RequestID: cause.RequestID, Message: fmt.Sprintf(
+				"key pair %q WAS CREATED in %s (fingerprint %s, created %s), but the answer carrying its private key was lost (%s), "+
+					"and a private key cannot be retrieved again",
+				in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, kp.CreationTime, cause.Code)}
 		})
 }
 
@@ -295,6 +296,9 @@ type InstanceResult struct {
 	// that of the request when it failed as a whole).
 	Code    string
 	Message string
+	// MaybeApplied is set when the request failed without a refusal: the
+	// change may have been made all the same.
+	MaybeApplied bool
 }
 
 // AttachKeyPair binds a key pair to instances, in batches of 50 sent
@@ -413,7 +417,7 @@ func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
 			code, msg = e.Code, e.Message
 		}
 		for i, id := range ids {
-			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg}
+			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
 		}
 		return out
 	}
@@ -425,7 +429,7 @@ func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
 		r, ok := byID[id]
 		if !ok {
 			out[i] = InstanceResult{InstanceID: id, Code: CodeInvalidResponse,
-				Message: "the API returned no result for this instance; check it with describe_instances"}
+				Message: "the API returned no result for this instance"}
 			continue
 		}
 		ok, _ = strconv.ParseBool(r.Success)
