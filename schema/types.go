@@ -133,11 +133,12 @@ type DeleteKeyPairsOutput struct {
 
 // DeleteOutcome is one key pair's fate.
 type DeleteOutcome struct {
-	KeyPairName    string   `json:"keyPairName"`
-	Outcome        string   `json:"outcome" jsonschema:"enum=deleted,enum=would_delete,enum=not_found,enum=bound,enum=failed" jsonschema_description:"deleted; would_delete (preview); not_found (nothing to delete); bound (attached to instances, cannot be deleted: detach it first); failed (see code and message)."`
-	BoundInstances []string `json:"boundInstances,omitempty" jsonschema_description:"Instances that carry this key pair."`
-	Code           string   `json:"code,omitempty"`
-	Message        string   `json:"message,omitempty"`
+	KeyPairName        string   `json:"keyPairName"`
+	KeyPairFingerPrint string   `json:"keyPairFingerPrint,omitempty" jsonschema_description:"MD5 fingerprint, when the key pair exists."`
+	Outcome            string   `json:"outcome" jsonschema:"enum=deleted,enum=would_delete,enum=not_found,enum=bound,enum=failed" jsonschema_description:"deleted; would_delete (preview); not_found (nothing to delete); bound (attached to instances, cannot be deleted: detach it first); failed (see code and message)."`
+	BoundInstances     []string `json:"boundInstances,omitempty" jsonschema_description:"Instances that carry this key pair."`
+	Code               string   `json:"code,omitempty"`
+	Message            string   `json:"message,omitempty"`
 }
 
 // BindKeyPairInput attaches a key pair to instances, or detaches it.
@@ -156,9 +157,10 @@ type DetachKeyPairInput = BindKeyPairInput
 
 // BindKeyPairOutput reports, per instance, what happened or would happen.
 type BindKeyPairOutput struct {
-	Executed    bool          `json:"executed" jsonschema_description:"true when the change ran; false for a preview (nothing changed)."`
-	KeyPairName string        `json:"keyPairName"`
-	Instances   []BindOutcome `json:"instances"`
+	Executed           bool          `json:"executed" jsonschema_description:"true when the change ran; false for a preview (nothing changed)."`
+	KeyPairName        string        `json:"keyPairName"`
+	KeyPairFingerPrint string        `json:"keyPairFingerPrint" jsonschema_description:"MD5 fingerprint of the key pair."`
+	Instances          []BindOutcome `json:"instances"`
 	// RebootRequired lists Running instances whose change takes effect
 	// after a reboot; TakesEffectOnStart lists Stopped ones.
 	RebootRequired     []string `json:"rebootRequired" jsonschema_description:"Running instances: the change takes effect only after a reboot (RebootInstance)."`
@@ -173,7 +175,10 @@ type BindOutcome struct {
 	Status             string `json:"status,omitempty"`
 	OSType             string `json:"osType,omitempty"`
 	CurrentKeyPairName string `json:"currentKeyPairName,omitempty" jsonschema_description:"The key pair the instance carried before this call."`
-	Outcome            string `json:"outcome" jsonschema:"enum=attached,enum=detached,enum=would_attach,enum=would_replace,enum=would_detach,enum=unchanged,enum=not_found,enum=failed,enum=would_fail" jsonschema_description:"What happened (attached, detached, unchanged, failed) or would happen (would_attach, would_replace: another key pair will be replaced, would_detach, would_fail); not_found: no such instance in the region."`
-	Code               string `json:"code,omitempty"`
-	Message            string `json:"message,omitempty"`
+	// ReplacedKeyPairName is set by an attach that replaced another key
+	// pair on the instance.
+	ReplacedKeyPairName string `json:"replacedKeyPairName,omitempty" jsonschema_description:"The key pair this attach replaced on the instance."`
+	Outcome             string `json:"outcome" jsonschema:"enum=attached,enum=detached,enum=would_attach,enum=would_replace,enum=would_detach,enum=unchanged,enum=not_found,enum=failed,enum=would_fail" jsonschema_description:"What happened (attached, detached, unchanged, failed) or would happen (would_attach, would_replace: another key pair will be replaced, would_detach, would_fail); not_found: no such instance in the region."`
+	Code                string `json:"code,omitempty"`
+	Message             string `json:"message,omitempty"`
 }

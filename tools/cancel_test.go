@@ -525,7 +525,7 @@ func TestCancelledCreateKeyPair(t *testing.T) {
 			done := h.start(ctx, "create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "cut"})
 			h.wire.waitFor(t, "CreateKeyPair", 1)
 			// The key file is reserved before the request goes out.
-			if _, err := os.Lstat(filepath.Join(h.keyDir, "cut.pem")); err != nil {
+			if _, err := os.Lstat(filepath.Join(h.keyDir, "cut.cn-hangzhou.pem")); err != nil {
 				t.Fatalf("no reserved key file while the request is in flight: %v", err)
 			}
 
@@ -567,9 +567,13 @@ func TestCancelledCreateKeyPair(t *testing.T) {
 			if exists != tc.wantExists {
 				t.Errorf("key pair exists: %v, want %v", exists, tc.wantExists)
 			}
+			// The intent went out before the request; the outcome says what
+			// exists now: a key pair created without its private key is
+			// executed.
 			audit := readAudit(t, h.auditPath)
-			if len(audit) != 1 || audit[0].Tool != "create_key_pair" || audit[0].Error != tc.wantCode || audit[0].Executed {
-				t.Errorf("audit log %+v, want one create_key_pair line with error %s", audit, tc.wantCode)
+			if len(audit) != 2 || audit[0].Event != "intent" || audit[1].Event != "outcome" || audit[1].Tool != "create_key_pair" ||
+				audit[1].Error != tc.wantCode || audit[1].Executed != tc.wantExists {
+				t.Errorf("audit log %+v, want a create_key_pair intent and an outcome with error %s, executed %v", audit, tc.wantCode, tc.wantExists)
 			}
 			text, isError, found := h.lateResponse(t, time.Second)
 			if found {

@@ -245,12 +245,12 @@ func TestReadOnlyRegistersOnlyReads(t *testing.T) {
 	if want := []string{"describe_instances", "describe_key_pairs", "describe_regions"}; !slices.Equal(sorted(names), want) {
 		t.Errorf("read-only tools %v, want %v", names, want)
 	}
-	// A hidden tool cannot be called either.
-	req := mcp.CallToolRequest{}
-	req.Params.Name = "create_key_pair"
-	req.Params.Arguments = map[string]any{"regionId": "cn-hangzhou", "keyPairName": "nope"}
-	if _, err := h.client.CallTool(context.Background(), req); err == nil {
-		t.Error("create_key_pair ran on a read-only server")
+	// A hidden tool called by name is refused, with the reason.
+	for _, tool := range []string{"create_key_pair", "delete_key_pairs"} {
+		text := h.fails(tool, map[string]any{"regionId": "cn-hangzhou", "keyPairName": "nope"}, "Forbidden.ReadOnly")
+		if !strings.Contains(text, tool+" is hidden: this server runs with --read-only") {
+			t.Errorf("%s: %q", tool, text)
+		}
 	}
 	if n := len(h.snapshot().KeyPairs); n != 0 {
 		t.Errorf("%d key pairs created on a read-only server", n)
@@ -329,7 +329,7 @@ func TestCreateKeyPairWritesThePrivateKeyFile(t *testing.T) {
 	h := newHarness(t, false)
 	out, text := ok[schema.CreateKeyPairOutput](h, "create_key_pair", map[string]any{
 		"regionId": "cn-hangzhou", "keyPairName": "demo", "tags": []map[string]any{{"key": "env", "value": "dev"}}})
-	path := filepath.Join(h.keyDir, "demo.pem")
+	path := filepath.Join(h.keyDir, "demo.cn-hangzhou.pem")
 	if out.PrivateKeyFile != path || out.KeyPairName != "demo" || !strings.HasPrefix(out.KeyPairID, "ssh-") || out.RequestID == "" {
 		t.Errorf("result %+v", out)
 	}
@@ -356,14 +356,14 @@ func TestCreateKeyPairWritesThePrivateKeyFile(t *testing.T) {
 
 	// The file exists: refused before any cloud call.
 	before := h.snapshot()
-	h.fails("create_key_pair", map[string]any{"regionId": "cn-shanghai", "keyPairName": "demo"}, "PrivateKeyFile.AlreadyExists")
+	h.fails("create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "demo"}, "PrivateKeyFile.AlreadyExists")
 	if !reflect.DeepEqual(before, h.snapshot()) {
 		t.Error("a refused create changed the cloud")
 	}
 	// A planted symbolic link is not followed.
 	target := filepath.Join(t.TempDir(), "target")
 	os.WriteFile(target, []byte("untouched"), 0o644)
-	os.Symlink(target, filepath.Join(h.keyDir, "linked.pem"))
+	os.Symlink(target, filepath.Join(h.keyDir, "linked.cn-hangzhou.pem"))
 	h.fails("create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "linked"}, "PrivateKeyFile.AlreadyExists")
 	if b, _ := os.ReadFile(target); string(b) != "untouched" {
 		t.Error("the link's target was written")
