@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -25,6 +26,11 @@ import (
 type person struct {
 	action  mcp.ElicitationResponseAction
 	content map[string]any
+	// before runs while the person reads, before they answer; delay is how
+	// long they take; fail, when set, is the client's failure to ask.
+	before func()
+	delay  time.Duration
+	fail   error
 
 	mu    sync.Mutex
 	shown []string
@@ -34,6 +40,13 @@ func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 	p.mu.Lock()
 	p.shown = append(p.shown, req.Params.Message)
 	p.mu.Unlock()
+	if p.fail != nil {
+		return nil, p.fail
+	}
+	if p.before != nil {
+		p.before()
+	}
+	time.Sleep(p.delay) // a person takes their time, whatever the server does meanwhile
 	res := &mcp.ElicitationResult{}
 	res.Action = p.action
 	if p.action == mcp.ElicitationResponseActionAccept {
@@ -60,9 +73,10 @@ func approvalHarness(t *testing.T, version string, p *person, required bool, aud
 	if p != nil {
 		opts = append(opts, client.WithElicitationHandler(p))
 	}
+	approver := tools.NewApprover(required)
 	h := newHarnessWith(t, harnessOptions{
 		deps: func(d *tools.Deps) {
-			d.Approver = tools.NewApprover(required)
+			d.Approver = approver
 			if auditPath != "" {
 				audit, err := tools.OpenAuditLog(auditPath)
 				if err != nil {
@@ -77,6 +91,7 @@ func approvalHarness(t *testing.T, version string, p *person, required bool, aud
 	if got := h.client.ProtocolVersion(); got != version {
 		t.Fatalf("the client speaks %s, want %s", got, version)
 	}
+	h.approver = approver
 	return h
 }
 

@@ -137,9 +137,16 @@ func reserveKeyFile(dir, name, region string) (*keyFile, error) {
 	return kf, nil
 }
 
+// partialPath is where the key is written before it replaces the
+// reservation: named after the reservation's token, so that it fits the
+// file system however long the key file's name, and Reconcile finds it.
+func partialPath(dir string, r reservation) string {
+	return filepath.Join(dir, "ecs-keypair-mcp-"+r.Token+partialSuffix)
+}
+
 // commit puts the key in place of the reservation, durably.
 func (kf *keyFile) commit(key []byte) error {
-	tmp := kf.path + partialSuffix
+	tmp := partialPath(filepath.Dir(kf.path), kf.res)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

@@ -66,7 +66,7 @@ func Reconcile(ctx context.Context, d Deps) {
 
 func reconcileOne(ctx context.Context, d Deps, path string, r reservation) {
 	log := d.Logger.With("keyPairName", r.KeyPairName, "region", r.RegionID, "file", path)
-	partial := path + partialSuffix
+	partial := partialPath(filepath.Dir(path), r)
 	if b, err := os.ReadFile(partial); err == nil && isPrivateKeyPEM(b) {
 		if err := os.Rename(partial, path); err == nil {
 			syncDir(filepath.Dir(path))

@@ -79,7 +79,7 @@ func asciiEscaped(s string) string {
 //
 //	"opskеy" (non-ASCII: opsk\u{0435}y)
 func quoted(s string) string {
-	inner := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(escapeText(s))
+	inner := escapeText(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
 	out := `"` + inner + `"`
 	for _, r := range s {
 		if r >= utf8.RuneSelf {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -38,6 +40,28 @@ type harness struct {
 	logs   *bytes.Buffer
 	// seen collects everything the model was shown, for the secret sweep.
 	seen *strings.Builder
+	// approver is the server's, when it has one.
+	approver *tools.Approver
+	// other, when set, is another server on the same cloud: another
+	// process making changes meanwhile.
+	other *harness
+	cloud *cloud.Client
+}
+
+// sibling returns another server and client on h's cloud, without an
+// approver or an audit log.
+func (h *harness) sibling(t *testing.T) *harness {
+	t.Helper()
+	o := &harness{t: t, emu: h.emu, srv: h.srv, keyDir: filepath.Join(t.TempDir(), "keys"), logs: &bytes.Buffer{}, seen: h.seen, cloud: h.cloud}
+	s := server.NewMCPServer("other", "0", server.WithToolCapabilities(false))
+	tools.Register(s, tools.Deps{Cloud: h.cloud, PrivateKeyDir: o.keyDir}, false)
+	var err error
+	if o.client, err = client.NewInProcessClient(s); err != nil {
+		t.Fatal(err)
+	}
+	initialize(t, o.client)
+	t.Cleanup(func() { o.client.Close() })
+	return o
 }
 
 func newHarness(t *testing.T, readOnly bool) *harness {
@@ -47,6 +71,10 @@ func newHarness(t *testing.T, readOnly bool) *harness {
 // harnessOptions vary the server and the client of a harness.
 type harnessOptions struct {
 	readOnly bool
+	// seed changes the test world before the emulator starts.
+	seed func(*emulator.Seed)
+	// wire, when set, stands between the cloud client and the emulator.
+	wire func(emu http.Handler) http.Handler
 	// deps adjusts the tools' dependencies (approval, regions, audit).
 	deps func(*tools.Deps)
 	// clientOptions configure the MCP client (elicitation handler,
@@ -66,15 +94,24 @@ func initialize(t *testing.T, c *client.Client) {
 	}
 }
 
-// newEmulator returns an emulator of the test world (testdata/seed.json)
-// with opts, which need no Seed, and fast key generation.
-func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
+// testSeed is the test world, testdata/seed.json.
+func testSeed(t *testing.T) *emulator.Seed {
 	t.Helper()
 	seed, err := emulator.LoadSeed(filepath.Join(testdata, "seed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Seed, opts.FastKeys = seed, true
+	return seed
+}
+
+// newEmulator returns an emulator with opts, of the test world unless
+// opts has a Seed, and with fast key generation.
+func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
+	t.Helper()
+	if opts.Seed == nil {
+		opts.Seed = testSeed(t)
+	}
+	opts.FastKeys = true
 	emu, err := emulator.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -84,22 +121,33 @@ func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	emu := newEmulator(t, emulator.Options{})
+	opts := emulator.Options{}
+	if o.seed != nil {
+		opts.Seed = testSeed(t)
+		o.seed(opts.Seed)
+	}
+	emu := newEmulator(t, opts)
 	srv, err := emu.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	endpoint := srv.URL
+	if o.wire != nil {
+		web := httptest.NewServer(o.wire(emu))
+		t.Cleanup(web.Close)
+		endpoint = web.URL
+	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := cloud.New(cloud.Config{
-		Endpoint:    srv.URL,
+		Endpoint:    endpoint,
 		Credentials: &cloud.StaticCredentials{AccessKeyID: srv.Credentials.AccessKeyID, AccessKeySecret: srv.Credentials.AccessKeySecret},
 		Logger:      logger,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, emu: emu, srv: srv, keyDir: filepath.Join(t.TempDir(), "keys"), logs: logs, seen: &strings.Builder{}}
+	h := &harness{t: t, emu: emu, srv: srv, keyDir: filepath.Join(t.TempDir(), "keys"), logs: logs, seen: &strings.Builder{}, cloud: c}
 	deps := tools.Deps{Cloud: c, PrivateKeyDir: h.keyDir, Logger: logger}
 	if o.deps != nil {
 		o.deps(&deps)
