@@ -96,7 +96,10 @@ func TestValidate(t *testing.T) {
 	}{
 		// regionId, common to all.
 		{"no region", check[DescribeInstancesInput], `{}`, `MissingParameter: regionId is required`},
-		{"bad region", check[DescribeInstancesInput], `{"regionId":"CN_Hangzhou"}`, `InvalidParameter: regionId "CN_Hangzhou" is not a region ID`},
+		{"bad region", check[DescribeInstancesInput], `{"regionId":"CN_Hangzhou"}`, `InvalidRegionId.Malformed: regionId "CN_Hangzhou" is not a region ID`},
+		{"region of one word", check[DescribeKeyPairsInput], `{"regionId":"abc"}`, `InvalidRegionId.Malformed: regionId "abc" is not a region ID`},
+		{"region in upper case", check[CreateKeyPairInput], `{"regionId":"ABC","keyPairName":"ab"}`, `InvalidRegionId.Malformed: regionId "ABC" is not a region ID`},
+		{"region with a host in it", check[DeleteKeyPairsInput], `{"regionId":"evil.example.com#","keyPairNames":["a1"]}`, `InvalidRegionId.Malformed: regionId "evil.example.com#"`},
 
 		// describe_instances
 		{"instances ok", check[DescribeInstancesInput], `{"regionId":"cn-hangzhou","instanceIds":["i-bp1abc"],"status":"Running"}`, ""},
