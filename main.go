@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
 
@@ -73,10 +73,10 @@ func main() {
 // os.Stdout: that must reach neither the protocol stream nor the logs. The
 // server's own debug logging is --log-level debug.
 func silenceSDKDebug() {
-	parts := strings.Split(os.Getenv("DEBUG"), ",")
-	if !slices.Contains(parts, "sdk") {
+	if !cloud.SDKDebugEnabled() {
 		return
 	}
+	parts := strings.Split(os.Getenv("DEBUG"), ",")
 	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
 		os.Stdout = devNull
 	}
@@ -261,11 +261,7 @@ func isLoopback(addr string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if strings.EqualFold(host, "localhost") {
-		return true, nil
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback(), nil
+	return cloud.IsLoopback(host), nil
 }
 
 // serverConfig holds the flags of serve, tools and call.
@@ -296,8 +292,8 @@ func (r *regionList) Set(v string) error {
 		if id == "" {
 			continue
 		}
-		if !regionIDPattern.MatchString(id) {
-			return fmt.Errorf("%q is not a region ID (e.g. cn-hangzhou)", id)
+		if !schema.ValidRegionID(id) {
+			return fmt.Errorf("%q is not a region ID: region IDs are %s", id, schema.RegionIDRule)
 		}
 		if !slices.Contains(*r, id) {
 			*r = append(*r, id)
@@ -308,8 +304,6 @@ func (r *regionList) Set(v string) error {
 	}
 	return nil
 }
-
-var regionIDPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
 
 func newServerFlags(stderr io.Writer) (*flag.FlagSet, *serverConfig) {
 	cfg := &serverConfig{timeout: tools.DefaultCallTimeout}

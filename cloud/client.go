@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -23,14 +22,16 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
 // Defaults for Config.
 const (
 	DefaultTimeout = 30 * time.Second
-	// DefaultConcurrency is enough for a full region's key pairs (500,
-	// ten pages of 50) in one wave of requests.
-	DefaultConcurrency = 10
+	// DefaultConcurrency is enough for a full region's key pairs (the
+	// quota of 500, ten pages of 50) in one wave of requests.
+	DefaultConcurrency = schema.KeyPairQuota / schema.DescribeKeyPairsPageSize
 )
 
 const (
@@ -49,12 +50,6 @@ const (
 	// lost create or import may run: the call still answers within its
 	// deadline plus abandonGrace and this, 3 s at most.
 	lookUpGrace = 2 * time.Second
-
-	keyPairPageSize      = 50  // DescribeKeyPairs PageSize maximum
-	instancePageSize     = 100 // DescribeInstances PageSize maximum
-	instanceIDsBatchSize = 100 // DescribeInstances InstanceIds maximum
-	deleteBatchSize      = 100 // DeleteKeyPairs KeyPairNames maximum
-	bindBatchSize        = 50  // AttachKeyPair/DetachKeyPair InstanceIds maximum
 )
 
 var getenv = os.Getenv
@@ -147,7 +142,7 @@ func New(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if sdkDebugEnabled() {
+	if SDKDebugEnabled() {
 		return nil, errors.New("cloud: the DEBUG environment variable includes \"sdk\", which makes the Alibaba Cloud SDK " +
 			"print signed requests, security tokens and private keys to stdout; unset DEBUG or remove \"sdk\" from it")
 	}
@@ -205,9 +200,12 @@ func (c *Client) CheckCredentials() error {
 	return nil
 }
 
-// sdkDebugEnabled reports DEBUG=...sdk..., read by the SDK at start-up
-// (sdk/utils/debug.go).
-func sdkDebugEnabled() bool {
+// SDKDebugEnabled reports DEBUG=...sdk..., which makes the SDK (reading
+// it once, at start-up: sdk/utils/debug.go) print signed requests,
+// security tokens and response bodies, private keys included, to
+// os.Stdout. New refuses to build a client then; a program that owns its
+// stdout can discard that output instead and go on.
+func SDKDebugEnabled() bool {
 	for _, part := range strings.Split(getenv("DEBUG"), ",") {
 		if part == "sdk" {
 			return true
@@ -238,14 +236,17 @@ func parseEndpoint(raw string) (scheme, host string, loopback bool, err error) {
 			return "", "", false, bad("invalid port")
 		}
 	}
-	loopback = isLoopback(u.Hostname())
+	loopback = IsLoopback(u.Hostname())
 	if u.Scheme == "http" && !loopback {
 		return "", "", false, bad("plain http:// is only allowed for a loopback host (127.0.0.1, ::1, localhost); use https://")
 	}
 	return u.Scheme, u.Host, loopback, nil
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host (a name or an IP address, without a
+// port) reaches this machine only: localhost, 127.0.0.0/8 or ::1. An empty
+// host, which means every interface to a listener, is not loopback.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -493,19 +494,13 @@ func chunk[T any](items []T, size int) [][]T {
 	return out
 }
 
-// regionPattern is what a region ID looks like. Without an endpoint
-// override the region becomes part of the host name (ecs.<region>.aliyuncs.com),
-// so anything else could send a signed request, security token included,
-// to another host.
-var regionPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
-
+// requireRegion applies schema.CheckRegionID before anything is sent.
+// Without an endpoint override the region becomes part of the host name
+// (ecs.<region>.aliyuncs.com), so a malformed one could send a signed
+// request, security token included, to another host.
 func requireRegion(action, region string) error {
-	if region == "" {
-		return &Error{Code: CodeMissingParameter, Action: action, Message: "regionId is required (e.g. cn-hangzhou; see describe_regions)"}
-	}
-	if len(region) > 64 || !regionPattern.MatchString(region) {
-		return &Error{Code: "InvalidRegionId.Malformed", Action: action,
-			Message: fmt.Sprintf("regionId %q is not a region ID (lower-case letters, digits and '-', e.g. cn-hangzhou; see describe_regions)", region)}
+	if err := schema.CheckRegionID(region); err != nil {
+		return &Error{Code: err.Code, Action: action, Message: err.Message}
 	}
 	return nil
 }

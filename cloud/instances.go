@@ -46,9 +46,9 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 		return schema.DescribeInstancesOutput{}, err
 	}
 	paged := in.PageNumber > 0 || in.PageSize > 0
-	if paged && len(in.InstanceIDs) > instanceIDsBatchSize {
+	if paged && len(in.InstanceIDs) > schema.DescribeInstancesIDsBatch {
 		return schema.DescribeInstancesOutput{}, &Error{Code: CodeInvalidParameter, Action: action,
-			Message: fmt.Sprintf("instanceIds: at most %d IDs with pageNumber/pageSize (%d given); omit paging to look up more", instanceIDsBatchSize, len(in.InstanceIDs))}
+			Message: fmt.Sprintf("instanceIds: at most %d IDs with pageNumber/pageSize (%d given); omit paging to look up more", schema.DescribeInstancesIDsBatch, len(in.InstanceIDs))}
 	}
 	page := func(ids []string, number, size int) (*ecs.DescribeInstancesResponse, error) {
 		req := ecs.CreateDescribeInstancesRequest()
@@ -87,8 +87,8 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 	}
 
 	all := func(ids []string) ([]ecs.Instance, error) {
-		return allPages(ctx, c, action, listingKey(action, in.RegionID, in.KeyPairName, in.Status, ids), instancePageSize, func(number int) ([]ecs.Instance, int, error) {
-			resp, err := page(ids, number, instancePageSize)
+		return allPages(ctx, c, action, listingKey(action, in.RegionID, in.KeyPairName, in.Status, ids), schema.DescribeInstancesPageSize, func(number int) ([]ecs.Instance, int, error) {
+			resp, err := page(ids, number, schema.DescribeInstancesPageSize)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -96,13 +96,13 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 		})
 	}
 	var found []ecs.Instance
-	if len(in.InstanceIDs) <= instanceIDsBatchSize {
+	if len(in.InstanceIDs) <= schema.DescribeInstancesIDsBatch {
 		var err error
 		if found, err = all(in.InstanceIDs); err != nil {
 			return schema.DescribeInstancesOutput{}, err
 		}
 	} else {
-		batches := chunk(in.InstanceIDs, instanceIDsBatchSize)
+		batches := chunk(in.InstanceIDs, schema.DescribeInstancesIDsBatch)
 		results := make([][]ecs.Instance, len(batches))
 		errs := make([]error, len(batches))
 		c.forEach(len(batches), func(i int) {

@@ -84,7 +84,7 @@ func (c *Client) ImportKeyPair(ctx context.Context, in schema.ImportKeyPairInput
 	if err := requireRegion(action, in.RegionID); err != nil {
 		return schema.ImportKeyPairOutput{}, err
 	}
-	if strings.Contains(in.PublicKeyBody, "PRIVATE KEY") {
+	if schema.LooksLikePrivateKey(in.PublicKeyBody) {
 		// Never send a private key anywhere (an API error could echo it).
 		return schema.ImportKeyPairOutput{}, &Error{Code: "InvalidPublicKeyBody.Malformed", Action: action,
 			Message: "publicKeyBody holds a private key; pass the public key (the contents of the .pub file) instead"}
@@ -188,8 +188,8 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 		return out, nil
 	}
 
-	pages, err := allPages(ctx, c, action, listingKey(action, in), keyPairPageSize, func(number int) ([]ecs.KeyPair, int, error) {
-		resp, err := page(number, keyPairPageSize)
+	pages, err := allPages(ctx, c, action, listingKey(action, in), schema.DescribeKeyPairsPageSize, func(number int) ([]ecs.KeyPair, int, error) {
+		resp, err := page(number, schema.DescribeKeyPairsPageSize)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -255,7 +255,7 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 	if err := ctx.Err(); err != nil {
 		return nil, canceledError(action, err)
 	}
-	batches := chunk(names, deleteBatchSize)
+	batches := chunk(names, schema.DeleteKeyPairsBatch)
 	results := make([]BatchResult, len(batches))
 	progress := newTally(ctx, action, len(batches))
 	c.forEach(len(batches), func(i int) {
@@ -326,7 +326,7 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 	if err := ctx.Err(); err != nil {
 		return nil, nil, canceledError(action, err)
 	}
-	batches := chunk(instanceIDs, bindBatchSize)
+	batches := chunk(instanceIDs, schema.BindKeyPairBatch)
 	results := make([][]InstanceResult, len(batches))
 	requestIDs := make([]string, len(batches))
 	errs := make([]error, len(batches))

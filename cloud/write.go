@@ -10,6 +10,8 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
 // Codes of the outcomes of a create or import whose answer was lost.
@@ -98,7 +100,7 @@ func (c *Client) lookUpKeyPair(ctx context.Context, region, name string) (*ecs.K
 	req := ecs.CreateDescribeKeyPairsRequest()
 	req.RegionId = region
 	req.KeyPairName = name // names never hold the wildcard '*': an exact match
-	req.PageSize = requests.NewInteger(keyPairPageSize)
+	req.PageSize = requests.NewInteger(schema.DescribeKeyPairsPageSize)
 	resp, err := send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (*ecs.DescribeKeyPairsResponse, string, error) {
 		r, err := cl.DescribeKeyPairs(req)
 		if err != nil {

@@ -3,15 +3,13 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/invopop/jsonschema"
 )
@@ -37,13 +35,6 @@ func Generate[T any]() (json.RawMessage, error) {
 	if v, ok := generated.Load(t); ok {
 		return bytes.Clone(v.([]byte)), nil
 	}
-	// Reflecting every tool's types costs milliseconds at each start of
-	// the server; the schemas are generated ahead (pregenerated.go), and a
-	// test fails when that file no longer matches what generate makes.
-	if raw, ok := pregenerated[t.String()]; ok {
-		generated.Store(t, []byte(raw))
-		return []byte(raw), nil
-	}
 	raw, err := generate(t)
 	if err != nil {
 		return nil, err
@@ -56,428 +47,32 @@ func Generate[T any]() (json.RawMessage, error) {
 // the first result is the only result.
 var generated sync.Map // reflect.Type -> []byte
 
+// generate reflects t with invopop/jsonschema and writes the schema value
+// it builds in the portable form (see Portable): every object schema with
+// "properties", "required" and "additionalProperties": false, even when
+// empty; no "$"-keywords; keywords in keywordOrder, properties in struct
+// field order (invopop's Properties is an ordered map). What the form
+// cannot hold (a combinator, a schema without a type, a map) is an error,
+// not a silent change. The output is not parsed again here, since every
+// start of the server pays for this: Portable, the independent check, runs
+// in the tests on every tool schema.
 func generate(t reflect.Type) ([]byte, error) {
 	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true, Anonymous: true}
 	s := r.ReflectFromType(t)
-	s.Version = "" // no "$schema"
-	first, err := json.Marshal(s)
-	if err != nil {
+	if s == nil || s.Type != "object" {
+		return nil, fmt.Errorf("schema for %v: the root must be an object schema (a struct)", t)
+	}
+	w := &schemaWriter{}
+	if err := w.schema(s, "$"); err != nil {
 		return nil, fmt.Errorf("schema for %v: %w", t, err)
 	}
-	root, err := parseJSON(first)
-	if err != nil {
-		return nil, fmt.Errorf("schema for %v: %w", t, err)
-	}
-	if root.kind != objectNode {
-		return nil, fmt.Errorf("schema for %v: not a JSON object", t)
-	}
-	flatten(root)
-	var buf bytes.Buffer
-	writeSchema(&buf, root)
-	out := buf.Bytes()
-	if err := Portable(out); err != nil {
-		return nil, fmt.Errorf("schema for %v: %w", t, err)
-	}
-	return out, nil
+	return w.buf.Bytes(), nil
 }
 
-// flatten turns invopop's output into the portable form: no "$" keywords,
-// and every object schema with "properties", "required" and
-// "additionalProperties": false, even when empty. The root is an object
-// schema whatever invopop says, so that Portable reports a non-struct T
-// rather than flatten hiding it.
-func flatten(n *node) {
-	for _, k := range slices.Clone(n.keys) {
-		if strings.HasPrefix(k, "$") || k == "definitions" {
-			n.del(k)
-		}
-	}
-	if t := n.get("type"); t != nil && t.kind == scalarNode && t.val == "object" {
-		if n.get("properties") == nil {
-			n.set("properties", &node{kind: objectNode})
-		}
-		if n.get("required") == nil {
-			n.set("required", &node{kind: arrayNode})
-		}
-		if n.get("additionalProperties") == nil {
-			n.set("additionalProperties", &node{kind: scalarNode, val: false})
-		}
-	}
-	if p := n.get("properties"); p != nil && p.kind == objectNode {
-		for _, v := range p.vals {
-			if v.kind == objectNode {
-				flatten(v)
-			}
-		}
-	}
-	if it := n.get("items"); it != nil && it.kind == objectNode {
-		flatten(it)
-	}
-}
-
-// PortabilityError says which rule of the portable subset a schema breaks,
-// and where: Path is a JSON path into the schema document, "$" for its root,
-// e.g. "$.properties.tags.items".
-type PortabilityError struct {
-	Path string
-	Rule string
-}
-
-func (e *PortabilityError) Error() string {
-	return "schema not portable at " + e.Path + ": " + e.Rule
-}
-
-// Portable checks that raw is a tool schema every MCP client accepts, and
-// returns a *PortabilityError for the first rule broken, in document order:
-//
-//   - raw is one JSON object, with no key given twice in any object;
-//   - the root has "type": "object";
-//   - every schema (the root, each property, each "items") has a "type"
-//     that is a single string, one of string, number, integer, boolean,
-//     array, object;
-//   - every object schema has "properties" (an object, possibly empty),
-//     "required" (an array of property names, possibly empty, no name
-//     twice) and "additionalProperties": false;
-//   - every array schema has "items", a single schema;
-//   - no keyword starting with "$" ($ref, $defs, $schema, $id, ...), no
-//     "definitions", and no combinator or conditional (oneOf, anyOf, allOf,
-//     not, if, then, else), no patternProperties or prefixItems, anywhere;
-//   - every "pattern" compiles with Go's regexp and uses only syntax that
-//     Go, Python and ECMAScript read alike: no \p, \P, \u, \x{...}, \A, \z,
-//     \Q, (?...) groups or flags, or [[:class:]].
-func Portable(raw json.RawMessage) error {
-	root, err := parseJSON(raw)
-	if err != nil {
-		return &PortabilityError{Path: "$", Rule: err.Error()}
-	}
-	if root.kind != objectNode {
-		return &PortabilityError{Path: "$", Rule: "the schema must be a JSON object, got " + root.kindName()}
-	}
-	return checkSchema(root, "$")
-}
-
-// forbidden are keywords that some client rejects or mishandles.
-var forbidden = map[string]string{
-	"definitions":       "inline every schema",
-	"oneOf":             "combinators are not portable",
-	"anyOf":             "combinators are not portable",
-	"allOf":             "combinators are not portable",
-	"not":               "combinators are not portable",
-	"if":                "conditionals are not portable",
-	"then":              "conditionals are not portable",
-	"else":              "conditionals are not portable",
-	"patternProperties": "give each property by name",
-	"prefixItems":       "give one schema in items",
-}
-
-var jsonTypes = []string{"string", "number", "integer", "boolean", "array", "object"}
-
-func checkSchema(n *node, path string) error {
-	fail := func(format string, args ...any) error {
-		return &PortabilityError{Path: path, Rule: fmt.Sprintf(format, args...)}
-	}
-	for _, k := range n.keys {
-		if strings.HasPrefix(k, "$") {
-			return fail("%q is not allowed: no $-keywords ($ref, $defs, $schema, $id); inline every schema", k)
-		}
-		if why, bad := forbidden[k]; bad {
-			return fail("%q is not allowed: %s", k, why)
-		}
-	}
-	t := n.get("type")
-	if path == "$" && (t == nil || t.kind != scalarNode || t.val != "object") {
-		return fail(`the root must have "type": "object"`)
-	}
-	if t == nil {
-		return fail(`every schema needs a "type"`)
-	}
-	typ, ok := t.val.(string)
-	if t.kind != scalarNode || !ok {
-		return fail(`"type" must be a single string, got %s`, t.kindName())
-	}
-	if !slices.Contains(jsonTypes, typ) {
-		return fail(`"type" %q is not one of %s`, typ, strings.Join(jsonTypes, ", "))
-	}
-	if p := n.get("pattern"); p != nil {
-		s, ok := p.val.(string)
-		if p.kind != scalarNode || !ok {
-			return fail(`"pattern" must be a string`)
-		}
-		if err := portablePattern(s); err != nil {
-			return &PortabilityError{Path: path + ".pattern", Rule: err.Error()}
-		}
-	}
-	switch typ {
-	case "object":
-		props := n.get("properties")
-		if props == nil {
-			return fail(`an object schema needs "properties" (use {} for none)`)
-		}
-		if props.kind != objectNode {
-			return fail(`"properties" must be an object, got %s`, props.kindName())
-		}
-		req := n.get("required")
-		if req == nil {
-			return fail(`an object schema needs "required" (use [] for none)`)
-		}
-		if req.kind != arrayNode {
-			return fail(`"required" must be an array, got %s`, req.kindName())
-		}
-		seen := map[string]bool{}
-		for i, e := range req.elems {
-			name, ok := e.val.(string)
-			if e.kind != scalarNode || !ok {
-				return fail(`"required"[%d] must be a string, got %s`, i, e.kindName())
-			}
-			if props.get(name) == nil {
-				return fail(`"required" names %q, which is not in "properties"`, name)
-			}
-			if seen[name] {
-				return fail(`"required" names %q twice`, name)
-			}
-			seen[name] = true
-		}
-		ap := n.get("additionalProperties")
-		if ap == nil {
-			return fail(`an object schema needs "additionalProperties": false`)
-		}
-		if ap.kind != scalarNode || ap.val != false {
-			return fail(`"additionalProperties" must be false, got %s`, ap.text())
-		}
-		for i, name := range props.keys {
-			v := props.vals[i]
-			sub := path + ".properties" + pathKey(name)
-			if v.kind != objectNode {
-				return &PortabilityError{Path: sub, Rule: "a property schema must be an object, got " + v.kindName()}
-			}
-			if err := checkSchema(v, sub); err != nil {
-				return err
-			}
-		}
-	case "array":
-		it := n.get("items")
-		if it == nil {
-			return fail(`an array schema needs "items"`)
-		}
-		if it.kind != objectNode {
-			return fail(`"items" must be one schema object, got %s`, it.kindName())
-		}
-		if err := checkSchema(it, path+".items"); err != nil {
-			return err
-		}
-	}
-	if typ != "object" {
-		for _, k := range []string{"properties", "required", "additionalProperties"} {
-			if n.get(k) != nil {
-				return fail("%q belongs to object schemas, not %s", k, typ)
-			}
-		}
-	}
-	if typ != "array" && n.get("items") != nil {
-		return fail(`"items" belongs to array schemas, not %s`, typ)
-	}
-	return nil
-}
-
-// unportableRegexp lists regular expression syntax that Go, Python's re
-// and ECMAScript do not read alike (or at all).
-var unportableRegexp = []struct{ syntax, why string }{
-	{`\p`, `Unicode classes (\p{...}) are not in Python's re or ECMAScript without the u flag`},
-	{`\P`, `Unicode classes (\P{...}) are not in Python's re or ECMAScript without the u flag`},
-	{`\u`, `\u escapes are not in Go's regexp; write the character itself`},
-	{`\x{`, `\x{...} is not in Python's re or ECMAScript; write the character itself`},
-	{`\A`, `\A is not in ECMAScript; use ^`},
-	{`\z`, `\z is not in ECMAScript or Python; use $`},
-	{`\Z`, `\Z differs between engines; use $`},
-	{`\Q`, `\Q...\E is not in Python's re or ECMAScript`},
-	{`(?`, `(?...) groups and flags differ between engines`},
-	{`[:`, `POSIX classes ([[:alpha:]]) are not in Python's re or ECMAScript`},
-}
-
-func portablePattern(p string) error {
-	if _, err := regexp.Compile(p); err != nil {
-		return fmt.Errorf("pattern %q does not compile with Go's regexp: %v", p, err)
-	}
-	// Scan with escapes in mind, so that `\\p` (a backslash, then p) is
-	// not mistaken for `\p`.
-	for i := 0; i < len(p); i++ {
-		for _, u := range unportableRegexp {
-			if strings.HasPrefix(p[i:], u.syntax) {
-				return fmt.Errorf("pattern %q is not portable: %s", p, u.why)
-			}
-		}
-		if p[i] == '\\' {
-			i++ // skip the escaped character
-		}
-	}
-	return nil
-}
-
-// pathKey renders a property name as a JSON path step.
-func pathKey(name string) string {
-	ident := name != ""
-	for i, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			ident = false
-			break
-		}
-	}
-	if ident {
-		return "." + name
-	}
-	return "[" + strconv.Quote(name) + "]"
-}
-
-// A node is a JSON value that keeps the order of object keys, which
-// encoding/json's maps do not.
-type node struct {
-	kind  nodeKind
-	keys  []string // objectNode
-	vals  []*node  // objectNode, parallel to keys
-	elems []*node  // arrayNode
-	val   any      // scalarNode: string, json.Number, bool or nil
-}
-
-type nodeKind int
-
-const (
-	scalarNode nodeKind = iota
-	objectNode
-	arrayNode
-)
-
-func (n *node) get(key string) *node {
-	if i := slices.Index(n.keys, key); i >= 0 {
-		return n.vals[i]
-	}
-	return nil
-}
-
-func (n *node) set(key string, v *node) {
-	if i := slices.Index(n.keys, key); i >= 0 {
-		n.vals[i] = v
-		return
-	}
-	n.keys = append(n.keys, key)
-	n.vals = append(n.vals, v)
-}
-
-func (n *node) del(key string) {
-	if i := slices.Index(n.keys, key); i >= 0 {
-		n.keys = slices.Delete(n.keys, i, i+1)
-		n.vals = slices.Delete(n.vals, i, i+1)
-	}
-}
-
-func (n *node) kindName() string {
-	switch n.kind {
-	case objectNode:
-		return "an object"
-	case arrayNode:
-		return "an array"
-	}
-	switch n.val.(type) {
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return "null"
-}
-
-// text is a short rendering of n for error messages.
-func (n *node) text() string {
-	if n.kind != scalarNode {
-		return n.kindName()
-	}
-	var buf bytes.Buffer
-	writePlain(&buf, n)
-	return buf.String()
-}
-
-// parseJSON reads exactly one JSON value, refusing duplicate keys.
-func parseJSON(raw []byte) (*node, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			return nil, errors.New("empty document")
-		}
-		return nil, fmt.Errorf("not valid JSON: %v", err)
-	}
-	n, err := parseValue(dec, tok)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("not valid JSON: more than one value")
-	}
-	return n, nil
-}
-
-func parseValue(dec *json.Decoder, tok json.Token) (*node, error) {
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return &node{kind: scalarNode, val: tok}, nil
-	}
-	switch d {
-	case '{':
-		n := &node{kind: objectNode}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, fmt.Errorf("not valid JSON: %v", err)
-			}
-			key, ok := kt.(string)
-			if !ok {
-				return nil, errors.New("not valid JSON: object key is not a string")
-			}
-			if n.get(key) != nil {
-				return nil, fmt.Errorf("key %q appears twice in one object", key)
-			}
-			vt, err := dec.Token()
-			if err != nil {
-				return nil, fmt.Errorf("not valid JSON: %v", err)
-			}
-			v, err := parseValue(dec, vt)
-			if err != nil {
-				return nil, err
-			}
-			n.keys = append(n.keys, key)
-			n.vals = append(n.vals, v)
-		}
-		if _, err := dec.Token(); err != nil { // '}'
-			return nil, fmt.Errorf("not valid JSON: %v", err)
-		}
-		return n, nil
-	case '[':
-		n := &node{kind: arrayNode}
-		for dec.More() {
-			et, err := dec.Token()
-			if err != nil {
-				return nil, fmt.Errorf("not valid JSON: %v", err)
-			}
-			e, err := parseValue(dec, et)
-			if err != nil {
-				return nil, err
-			}
-			n.elems = append(n.elems, e)
-		}
-		if _, err := dec.Token(); err != nil { // ']'
-			return nil, fmt.Errorf("not valid JSON: %v", err)
-		}
-		return n, nil
-	}
-	return nil, fmt.Errorf("not valid JSON: unexpected %v", d)
-}
-
-// keywordOrder is the order in which writeSchema writes the keywords of a
-// schema it knows; any other keyword follows, in byte order. A fixed order
-// keeps the output stable whatever the generator's internals, and puts
-// what a reader wants first.
+// keywordOrder is the order in which the writer puts a schema's keywords;
+// any other keyword follows, in byte order. A fixed order keeps the output
+// stable whatever the generator's internals, and puts what a reader wants
+// first.
 var keywordOrder = []string{
 	"type", "description", "enum", "format", "pattern",
 	"minLength", "maxLength", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "multipleOf",
@@ -485,102 +80,237 @@ var keywordOrder = []string{
 	"properties", "required", "additionalProperties",
 }
 
-// writeSchema writes a schema object compactly in keywordOrder, with
-// properties in their declared (struct field) order.
-func writeSchema(buf *bytes.Buffer, n *node) {
-	if n.kind != objectNode {
-		writePlain(buf, n)
-		return
+// otherKeyword is a field of jsonschema.Schema that the writer does not
+// place itself: written, if set, after keywordOrder, as invopop would
+// marshal it (Portable refuses the unportable ones, such as anyOf).
+type otherKeyword struct {
+	name  string
+	index int
+}
+
+// otherKeywords lists them in byte order. "$"-keywords ($schema, $id, $ref,
+// $defs, ...) are left out: an inlined schema has no use for them.
+var otherKeywords = sync.OnceValue(func() []otherKeyword {
+	var out []otherKeyword
+	st := reflect.TypeFor[jsonschema.Schema]()
+	for i := range st.NumField() {
+		f := st.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "" || name == "-" || strings.HasPrefix(name, "$") || slices.Contains(keywordOrder, name) {
+			continue
+		}
+		out = append(out, otherKeyword{name, i})
 	}
-	keys := slices.Clone(n.keys)
-	rank := func(k string) int {
-		if i := slices.Index(keywordOrder, k); i >= 0 {
-			return i
-		}
-		return len(keywordOrder)
+	slices.SortFunc(out, func(a, b otherKeyword) int { return strings.Compare(a.name, b.name) })
+	return out
+})
+
+// schemaWriter writes schema values compactly.
+type schemaWriter struct {
+	buf bytes.Buffer
+}
+
+// schema writes s as a schema object; path names it in errors, as in
+// PortabilityError.
+func (w *schemaWriter) schema(s *jsonschema.Schema, path string) error {
+	fail := func(format string, args ...any) error {
+		return &PortabilityError{Path: path, Rule: fmt.Sprintf(format, args...)}
 	}
-	slices.SortStableFunc(keys, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
+	switch {
+	case s == nil:
+		return fail("a schema is missing")
+	case s == jsonschema.TrueSchema || s == jsonschema.FalseSchema:
+		return fail("a boolean schema (true or false) is not portable: give the value a concrete type")
+	case s.Type == "":
+		return fail(`every schema needs a "type" (an interface or any field?): give the value a concrete type`)
+	}
+	object := s.Type == "object"
+	first := true
+	key := func(k string) {
+		if !first {
+			w.buf.WriteByte(',')
 		}
-		return strings.Compare(a, b)
-	})
-	buf.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			buf.WriteByte(',')
+		first = false
+		w.string(k)
+		w.buf.WriteByte(':')
+	}
+	num := func(k string, n json.Number) {
+		if n != "" {
+			key(k)
+			w.buf.WriteString(n.String())
 		}
-		writeString(buf, k)
-		buf.WriteByte(':')
-		v := n.get(k)
-		switch k {
-		case "properties":
-			if v.kind != objectNode {
-				writePlain(buf, v)
-				continue
-			}
-			buf.WriteByte('{')
-			for j, name := range v.keys {
-				if j > 0 {
-					buf.WriteByte(',')
+	}
+	count := func(k string, n *uint64) {
+		if n != nil {
+			key(k)
+			w.buf.WriteString(strconv.FormatUint(*n, 10))
+		}
+	}
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			w.string(v)
+		}
+	}
+	w.buf.WriteByte('{')
+	str("type", s.Type)
+	str("description", s.Description)
+	if len(s.Enum) > 0 {
+		key("enum")
+		if err := w.value(s.Enum); err != nil {
+			return fail("enum: %v", err)
+		}
+	}
+	str("format", s.Format)
+	if s.Pattern != "" {
+		if err := portablePattern(s.Pattern); err != nil {
+			return &PortabilityError{Path: path + ".pattern", Rule: err.Error()}
+		}
+		str("pattern", s.Pattern)
+	}
+	count("minLength", s.MinLength)
+	count("maxLength", s.MaxLength)
+	num("minimum", s.Minimum)
+	num("exclusiveMinimum", s.ExclusiveMinimum)
+	num("maximum", s.Maximum)
+	num("exclusiveMaximum", s.ExclusiveMaximum)
+	num("multipleOf", s.MultipleOf)
+	count("minItems", s.MinItems)
+	count("maxItems", s.MaxItems)
+	if s.UniqueItems {
+		key("uniqueItems")
+		w.buf.WriteString("true")
+	}
+	switch {
+	case s.Type == "array" && s.Items == nil:
+		return fail(`an array schema needs "items"`)
+	case s.Type != "array" && s.Items != nil:
+		return fail(`"items" belongs to array schemas, not %s`, s.Type)
+	case s.Items != nil:
+		key("items")
+		if err := w.schema(s.Items, path+".items"); err != nil {
+			return err
+		}
+	}
+	if !object {
+		if s.Properties != nil || len(s.Required) > 0 || s.AdditionalProperties != nil {
+			return fail("properties, required and additionalProperties belong to object schemas, not %s", s.Type)
+		}
+	} else {
+		if s.AdditionalProperties != nil && s.AdditionalProperties != jsonschema.FalseSchema {
+			return fail(`"additionalProperties" must be false (a map has no portable schema: use a struct or a list)`)
+		}
+		key("properties")
+		w.buf.WriteByte('{')
+		n := 0
+		if s.Properties != nil {
+			for name, p := range s.Properties.FromOldest() {
+				if n > 0 {
+					w.buf.WriteByte(',')
 				}
-				writeString(buf, name)
-				buf.WriteByte(':')
-				writeSchema(buf, v.vals[j])
+				n++
+				w.string(name)
+				w.buf.WriteByte(':')
+				if err := w.schema(p, path+".properties"+pathKey(name)); err != nil {
+					return err
+				}
 			}
-			buf.WriteByte('}')
-		case "items", "additionalProperties":
-			writeSchema(buf, v)
-		default:
-			writePlain(buf, v)
+		}
+		w.buf.WriteByte('}')
+		key("required")
+		w.buf.WriteByte('[')
+		for i, name := range s.Required {
+			if i > 0 {
+				w.buf.WriteByte(',')
+			}
+			w.string(name)
+		}
+		w.buf.WriteString(`],"additionalProperties":false`)
+	}
+	v := reflect.ValueOf(s).Elem()
+	for _, k := range otherKeywords() {
+		if f := v.Field(k.index); !f.IsZero() {
+			if why, bad := forbidden[k.name]; bad {
+				return fail("%q is not allowed: %s", k.name, why)
+			}
+			key(k.name)
+			if err := w.value(f.Interface()); err != nil {
+				return fail("%s: %v", k.name, err)
+			}
 		}
 	}
-	buf.WriteByte('}')
-}
-
-// writePlain writes any value compactly, keeping key order.
-func writePlain(buf *bytes.Buffer, n *node) {
-	switch n.kind {
-	case objectNode:
-		buf.WriteByte('{')
-		for i, k := range n.keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, k)
-			buf.WriteByte(':')
-			writePlain(buf, n.vals[i])
-		}
-		buf.WriteByte('}')
-	case arrayNode:
-		buf.WriteByte('[')
-		for i, e := range n.elems {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writePlain(buf, e)
-		}
-		buf.WriteByte(']')
-	default:
-		switch v := n.val.(type) {
-		case string:
-			writeString(buf, v)
-		case json.Number:
-			buf.WriteString(v.String())
-		case bool:
-			buf.WriteString(strconv.FormatBool(v))
-		default:
-			buf.WriteString("null")
-		}
+	if len(s.Extras) > 0 {
+		return fail("jsonschema_extras are not supported: give constraints as jsonschema tags")
 	}
+	w.buf.WriteByte('}')
+	return nil
 }
 
-// writeString writes s as a JSON string without HTML escaping, so that
-// descriptions such as '<type> <base64>' stay readable.
-func writeString(buf *bytes.Buffer, s string) {
+// value writes any other JSON value (an enum, a default), without HTML
+// escaping.
+func (w *schemaWriter) value(v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	buf.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	w.buf.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	return nil
+}
+
+// string writes s as a JSON string the way encoding/json does with HTML
+// escaping off, so that descriptions such as '<type> <base64>' stay
+// readable: quotes, backslashes and control characters escaped, U+2028
+// and U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
+func (w *schemaWriter) string(s string) {
+	const hex = "0123456789abcdef"
+	b := &w.buf
+	b.WriteByte('"')
+	start := 0 // s[start:i] is written as it is
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		var r rune
+		size := 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if (r != utf8.RuneError || size != 1) && r != '\u2028' && r != '\u2029' {
+				i += size
+				continue
+			}
+		}
+		b.WriteString(s[start:i])
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		default: // U+2028, U+2029
+			b.WriteString(`\u202`)
+			b.WriteByte(hex[r&0xf])
+		}
+		i += size
+		start = i
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
 }

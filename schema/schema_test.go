@@ -96,7 +96,10 @@ func TestValidate(t *testing.T) {
 	}{
 		// regionId, common to all.
 		{"no region", check[DescribeInstancesInput], `{}`, `MissingParameter: regionId is required`},
-		{"bad region", check[DescribeInstancesInput], `{"regionId":"CN_Hangzhou"}`, `InvalidParameter: regionId "CN_Hangzhou" is not a region ID`},
+		{"bad region", check[DescribeInstancesInput], `{"regionId":"CN_Hangzhou"}`, `InvalidRegionId.Malformed: regionId "CN_Hangzhou" is not a region ID`},
+		{"region of one word", check[DescribeKeyPairsInput], `{"regionId":"abc"}`, `InvalidRegionId.Malformed: regionId "abc" is not a region ID`},
+		{"region in upper case", check[CreateKeyPairInput], `{"regionId":"ABC","keyPairName":"ab"}`, `InvalidRegionId.Malformed: regionId "ABC" is not a region ID`},
+		{"region with a host in it", check[DeleteKeyPairsInput], `{"regionId":"evil.example.com#","keyPairNames":["a1"]}`, `InvalidRegionId.Malformed: regionId "evil.example.com#"`},
 
 		// describe_instances
 		{"instances ok", check[DescribeInstancesInput], `{"regionId":"cn-hangzhou","instanceIds":["i-bp1abc"],"status":"Running"}`, ""},
@@ -227,6 +230,26 @@ func TestSchemasArePortable(t *testing.T) {
 	}
 }
 
+// TestGenerateRefuses: a type without a portable schema is an error, not
+// a schema that accepts anything.
+func TestGenerateRefuses(t *testing.T) {
+	type withAny struct {
+		X any `json:"x"`
+	}
+	type withMap struct {
+		M map[string]string `json:"m"`
+	}
+	for name, gen := range map[string]func() (json.RawMessage, error){
+		"string": Generate[string],
+		"any":    Generate[withAny],
+		"map":    Generate[withMap],
+	} {
+		if raw, err := gen(); err == nil {
+			t.Errorf("%s: schema %s, want an error", name, raw)
+		}
+	}
+}
+
 func TestPortableRefuses(t *testing.T) {
 	for _, tc := range []struct{ raw, rule string }{
 		{`{"$ref":"#/$defs/X"}`, `"$ref" is not allowed`},
@@ -237,10 +260,38 @@ func TestPortableRefuses(t *testing.T) {
 		{`{"type":"object","properties":{"a":{"type":"array"}},"required":[],"additionalProperties":false}`, `an array schema needs "items"`},
 		{`{"type":"object","properties":{},"required":["a"],"additionalProperties":false}`, `"required" names "a", which is not in "properties"`},
 		{`{"type":"object","type":"object"}`, `appears twice`},
+		{`{"type":"object","properties":{"a":{"type":"string","type":"number"}},"required":[],"additionalProperties":false}`, `appears twice`},
+		{`{"type":"object","properties":{}`, `not valid JSON`},
+		{`{"type":"object","properties":{},"required":[],"additionalProperties":false} {}`, `more than one value`},
+		{``, `empty document`},
+		{`[]`, `must be a JSON object, got an array`},
+		{`{"type":"object","properties":{},"required":[],"additionalProperties":true}`, `"additionalProperties" must be false, got true`},
+		{`{"type":"object","properties":{"a":{"type":"string","items":{"type":"string"}}},"required":[],"additionalProperties":false}`, `"items" belongs to array schemas`},
 	} {
 		err := Portable(json.RawMessage(tc.raw))
 		if err == nil || !strings.Contains(err.Error(), tc.rule) {
 			t.Errorf("Portable(%s) = %v, want %q", tc.raw, err, tc.rule)
+		}
+	}
+}
+
+// TestSchemaStringsAsEncodingJSON: the schema writer's strings are the
+// bytes encoding/json writes with HTML escaping off.
+func TestSchemaStringsAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", `quote " and \ backslash`, "<type> <base64> & more", "tab\tnew\nline\rcr\bbs\fff",
+		"\x00\x01\x1f\x7f", "é À-\uffff 密钥", "\u2028\u2029", "bad \xff utf-8 \xc3", "\U0001F511",
+	} {
+		var want strings.Builder
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		var w schemaWriter
+		w.string(s)
+		if got := w.buf.String(); got != strings.TrimSuffix(want.String(), "\n") {
+			t.Errorf("%q: wrote %s, encoding/json writes %s", s, got, want.String())
 		}
 	}
 }

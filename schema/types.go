@@ -30,7 +30,7 @@ type Region struct {
 
 // DescribeInstancesInput finds instances, e.g. those that carry a key pair.
 type DescribeInstancesInput struct {
-	RegionID    string   `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z0-9-]+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
+	RegionID    string   `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z][a-z0-9]*(-[a-z0-9]+)+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
 	InstanceIDs []string `json:"instanceIds,omitempty" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"Only these instances (up to 100 IDs, e.g. i-bp1...)."`
 	KeyPairName string   `json:"keyPairName,omitempty" jsonschema:"maxLength=128" jsonschema_description:"Only instances that carry this key pair (exact name)."`
 	Status      string   `json:"status,omitempty" jsonschema:"enum=Pending,enum=Running,enum=Starting,enum=Stopping,enum=Stopped" jsonschema_description:"Only instances in this state."`
@@ -57,7 +57,7 @@ type Instance struct {
 
 // DescribeKeyPairsInput finds key pairs.
 type DescribeKeyPairsInput struct {
-	RegionID           string `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z0-9-]+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
+	RegionID           string `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z][a-z0-9]*(-[a-z0-9]+)+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
 	KeyPairName        string `json:"keyPairName,omitempty" jsonschema:"maxLength=128" jsonschema_description:"Name filter; '*' matches any run of characters, e.g. 'web*' or '*prod*'. Case-sensitive. Without '*' it is an exact match."`
 	KeyPairFingerPrint string `json:"keyPairFingerPrint,omitempty" jsonschema:"maxLength=128" jsonschema_description:"Only the key pair with this MD5 fingerprint (colon-separated hex, as ssh-keygen -l -E md5 prints after 'MD5:')."`
 	IncludePublicKey   bool   `json:"includePublicKey,omitempty" jsonschema_description:"Also return each key pair's public key."`
@@ -85,7 +85,7 @@ type KeyPair struct {
 
 // CreateKeyPairInput creates a key pair; the private key goes to a file.
 type CreateKeyPairInput struct {
-	RegionID        string `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z0-9-]+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
+	RegionID        string `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z][a-z0-9]*(-[a-z0-9]+)+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
 	KeyPairName     string `json:"keyPairName" jsonschema:"minLength=2,maxLength=128,pattern=^[A-Za-zÀ-￿][A-Za-z0-9À-￿:_-]*$" jsonschema_description:"2-128 characters: starts with a letter, then letters, digits, ':', '_' or '-'. Unique in the region. Also the private key file's name (<name>.pem)."`
 	ResourceGroupID string `json:"resourceGroupId,omitempty" jsonschema:"maxLength=64" jsonschema_description:"Resource group to put the key pair in; default: the account's default group."`
 	Tags            []Tag  `json:"tags,omitempty" jsonschema:"minItems=1,maxItems=20" jsonschema_description:"Up to 20 tags; keys must be unique."`
@@ -103,7 +103,7 @@ type CreateKeyPairOutput struct {
 
 // ImportKeyPairInput imports an existing public key.
 type ImportKeyPairInput struct {
-	RegionID        string `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z0-9-]+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
+	RegionID        string `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z][a-z0-9]*(-[a-z0-9]+)+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
 	KeyPairName     string `json:"keyPairName" jsonschema:"minLength=2,maxLength=128,pattern=^[A-Za-zÀ-￿][A-Za-z0-9À-￿:_.-]*$" jsonschema_description:"2-128 characters: starts with a letter, then letters, digits, ':', '_', '-' or '.'. Unique in the region."`
 	PublicKeyBody   string `json:"publicKeyBody" jsonschema:"minLength=1,maxLength=16384" jsonschema_description:"One OpenSSH public key line, '<type> <base64> [comment]' (the contents of a .pub file). Types: ssh-rsa, ssh-dss, ecdsa-sha2-nistp256/384/521; ssh-ed25519 is not supported by ECS. Never a private key."`
 	ResourceGroupID string `json:"resourceGroupId,omitempty" jsonschema:"maxLength=64" jsonschema_description:"Resource group to put the key pair in; default: the account's default group."`
@@ -119,7 +119,7 @@ type ImportKeyPairOutput struct {
 
 // DeleteKeyPairsInput deletes key pairs; without confirm it only previews.
 type DeleteKeyPairsInput struct {
-	RegionID     string   `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z0-9-]+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
+	RegionID     string   `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z][a-z0-9]*(-[a-z0-9]+)+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
 	KeyPairNames []string `json:"keyPairNames" jsonschema:"minItems=1,maxItems=500" jsonschema_description:"Names of the key pairs to delete (1-500; exact names, no wildcards)."`
 	Confirm      bool     `json:"confirm,omitempty" jsonschema_description:"false or absent: change nothing and return a preview. true: delete, after the user's approval where the client can ask for it."`
 }
@@ -143,7 +143,7 @@ type DeleteOutcome struct {
 
 // BindKeyPairInput attaches a key pair to instances, or detaches it.
 type BindKeyPairInput struct {
-	RegionID    string   `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z0-9-]+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
+	RegionID    string   `json:"regionId" jsonschema:"minLength=1,maxLength=64,pattern=^[a-z][a-z0-9]*(-[a-z0-9]+)+$" jsonschema_description:"Region ID, e.g. cn-hangzhou (see describe_regions)."`
 	KeyPairName string   `json:"keyPairName" jsonschema:"minLength=2,maxLength=128" jsonschema_description:"The key pair's exact name."`
 	InstanceIDs []string `json:"instanceIds" jsonschema:"minItems=1,maxItems=500" jsonschema_description:"Instance IDs (1-500), e.g. i-bp1...; see describe_instances."`
 	Confirm     bool     `json:"confirm,omitempty" jsonschema_description:"false or absent: change nothing and return a preview. true: make the change, after the user's approval where the client can ask for it."`

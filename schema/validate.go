@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,11 +13,11 @@ import (
 )
 
 // Local validation of tool inputs. The rules follow the ECS API
-// documentation (research/ecs-api.md) and are written independently of the
-// emulator's, so that each checks the other. They repeat the schema's
-// constraints, because some clients drop them, and add what a schema
-// cannot say portably (Unicode letters, prefixes, duplicates, pairs of
-// arguments).
+// documentation, with their limits from limits.go, and are written
+// independently of the emulator's, so that each checks the other. They
+// repeat the schema's constraints, because some clients drop them, and add
+// what a schema cannot say portably (Unicode letters, prefixes,
+// duplicates, pairs of arguments).
 //
 // Go zero values stand for absent arguments: every optional argument is
 // omitempty, so an explicit pageSize 0, keyPairName "" or tags [] reads the
@@ -25,24 +26,7 @@ import (
 //
 // Each Validate returns the first fault, in argument order, as an *Error.
 
-// Limits of the tools (not of one API call: the tools split lists into
-// API-sized batches).
-const (
-	maxBatch         = 500 // keyPairNames, and instanceIds of attach/detach
-	maxDescribeIDs   = 100 // instanceIds of describe_instances
-	maxTags          = 20
-	maxNameRunes     = 128
-	minNameRunes     = 2
-	maxTagRunes      = 128
-	maxRegionID      = 64
-	maxResourceGroup = 64
-	maxPublicKeyBody = 16384 // bytes
-	maxKeyPairPage   = 50
-	maxInstancePage  = 100
-)
-
 var (
-	regionIDRe      = regexp.MustCompile(`^[a-z0-9-]+$`)
 	instanceIDRe    = regexp.MustCompile(`^i-[a-z0-9]{1,64}$`)
 	resourceGroupRe = regexp.MustCompile(`^rg-[a-z0-9]+$`)
 	// An MD5 fingerprint is 16 hex pairs; 20 are let through too, since the
@@ -62,8 +46,8 @@ func (in *DescribeInstancesInput) Validate() error {
 	if err := checkRegionID(in.RegionID); err != nil {
 		return err
 	}
-	if n := len(in.InstanceIDs); n > maxDescribeIDs {
-		return errorf(codeInvalidParameter, "instanceIds has %d IDs; describe_instances takes at most %d per call: split them into several calls, or leave instanceIds out and filter by keyPairName or status", n, maxDescribeIDs)
+	if n := len(in.InstanceIDs); n > DescribeInstancesIDsBatch {
+		return errorf(codeInvalidParameter, "instanceIds has %d IDs; describe_instances takes at most %d per call: split them into several calls, or leave instanceIds out and filter by keyPairName or status", n, DescribeInstancesIDsBatch)
 	}
 	for i, id := range in.InstanceIDs {
 		if err := checkInstanceID(i, id); err != nil {
@@ -76,7 +60,7 @@ func (in *DescribeInstancesInput) Validate() error {
 	if in.Status != "" && !slices.Contains(instanceStatuses, in.Status) {
 		return errorf(codeStatus, "status %s is not an instance status: give one of %s (case-sensitive), or leave status out", quote(in.Status), strings.Join(instanceStatuses, ", "))
 	}
-	return checkPage(in.PageNumber, in.PageSize, maxInstancePage, "instances")
+	return checkPage(in.PageNumber, in.PageSize, DescribeInstancesPageSize, "instances")
 }
 
 // Validate checks describe_key_pairs' arguments.
@@ -90,7 +74,7 @@ func (in *DescribeKeyPairsInput) Validate() error {
 	if err := checkFingerprint(in.KeyPairFingerPrint); err != nil {
 		return err
 	}
-	if err := checkPage(in.PageNumber, in.PageSize, maxKeyPairPage, "key pairs"); err != nil {
+	if err := checkPage(in.PageNumber, in.PageSize, DescribeKeyPairsPageSize, "key pairs"); err != nil {
 		return err
 	}
 	if err := checkResourceGroupID(in.ResourceGroupID); err != nil {
@@ -147,11 +131,11 @@ func (in *DeleteKeyPairsInput) Validate() error {
 	}
 	switch n := len(in.KeyPairNames); {
 	case in.KeyPairNames == nil:
-		return errorf(codeMissingParameter, "keyPairNames is required: list the exact names of the key pairs to delete, 1-%d (describe_key_pairs lists them)", maxBatch)
+		return errorf(codeMissingParameter, "keyPairNames is required: list the exact names of the key pairs to delete, 1-%d (describe_key_pairs lists them)", MaxListItems)
 	case n == 0:
-		return errorf(codeInvalidParameter, "keyPairNames is empty: list the exact names of the key pairs to delete, 1-%d (describe_key_pairs lists them)", maxBatch)
-	case n > maxBatch:
-		return errorf(codeInvalidParameter, "keyPairNames has %d names; delete_key_pairs takes at most %d per call: split them into several calls", n, maxBatch)
+		return errorf(codeInvalidParameter, "keyPairNames is empty: list the exact names of the key pairs to delete, 1-%d (describe_key_pairs lists them)", MaxListItems)
+	case n > MaxListItems:
+		return errorf(codeInvalidParameter, "keyPairNames has %d names; delete_key_pairs takes at most %d per call: split them into several calls", n, MaxListItems)
 	}
 	seen := make(map[string]int, len(in.KeyPairNames))
 	for i, name := range in.KeyPairNames {
@@ -163,8 +147,8 @@ func (in *DeleteKeyPairsInput) Validate() error {
 			return errorf(codeKeyPairNames, "%s %s is not valid UTF-8 text", field, quote(name))
 		case strings.Contains(name, "*"):
 			return errorf(codeKeyPairNames, "%s %s contains '*': delete_key_pairs takes exact names, not wildcards; call describe_key_pairs with keyPairName %s to list the names it matches, then pass those names here", field, quote(name), quote(name))
-		case utf8.RuneCountInString(name) > maxNameRunes:
-			return errorf(codeKeyPairNames, "%s %s has %d characters; a key pair name has at most %d", field, quote(name), utf8.RuneCountInString(name), maxNameRunes)
+		case utf8.RuneCountInString(name) > KeyPairNameMaxLength:
+			return errorf(codeKeyPairNames, "%s %s has %d characters; a key pair name has at most %d", field, quote(name), utf8.RuneCountInString(name), KeyPairNameMaxLength)
 		}
 		if j, dup := seen[name]; dup {
 			return errorf(codeInvalidParameter, "keyPairNames lists %s twice (keyPairNames[%d] and [%d]): give each name once", quote(name), j, i)
@@ -186,11 +170,11 @@ func (in *BindKeyPairInput) Validate() error {
 	}
 	switch n := len(in.InstanceIDs); {
 	case in.InstanceIDs == nil:
-		return errorf(codeMissingParameter, "instanceIds is required: list the IDs of the instances, 1-%d, e.g. [\"i-bp1...\"] (describe_instances lists them)", maxBatch)
+		return errorf(codeMissingParameter, "instanceIds is required: list the IDs of the instances, 1-%d, e.g. [\"i-bp1...\"] (describe_instances lists them)", MaxListItems)
 	case n == 0:
-		return errorf(codeInvalidParameter, "instanceIds is empty: list the IDs of the instances, 1-%d (describe_instances lists them)", maxBatch)
-	case n > maxBatch:
-		return errorf(codeInvalidParameter, "instanceIds has %d IDs; this tool takes at most %d per call: split them into several calls", n, maxBatch)
+		return errorf(codeInvalidParameter, "instanceIds is empty: list the IDs of the instances, 1-%d (describe_instances lists them)", MaxListItems)
+	case n > MaxListItems:
+		return errorf(codeInvalidParameter, "instanceIds has %d IDs; this tool takes at most %d per call: split them into several calls", n, MaxListItems)
 	}
 	seen := make(map[string]int, len(in.InstanceIDs))
 	for i, id := range in.InstanceIDs {
@@ -205,12 +189,11 @@ func (in *BindKeyPairInput) Validate() error {
 	return nil
 }
 
+// checkRegionID is CheckRegionID as an error, so that a nil *Error is a
+// nil error.
 func checkRegionID(id string) error {
-	if id == "" {
-		return errorf(codeMissingParameter, "regionId is required: give a region ID such as cn-hangzhou (describe_regions lists them)")
-	}
-	if len(id) > maxRegionID || !regionIDRe.MatchString(id) {
-		return errorf(codeInvalidParameter, "regionId %s is not a region ID: region IDs are lower-case letters, digits and '-', at most %d characters, e.g. cn-hangzhou (describe_regions lists them)", quote(id), maxRegionID)
+	if err := CheckRegionID(id); err != nil {
+		return err
 	}
 	return nil
 }
@@ -221,9 +204,9 @@ func checkRegionID(id string) error {
 // Letters and digits are Unicode ones (the Chinese documentation allows
 // Chinese characters); digits are decimal digits.
 func checkKeyPairName(name string, dot bool) error {
-	rule := "(2-128 characters: letters, digits, ':', '_', '-')"
+	rule := fmt.Sprintf("(%d-%d characters: letters, digits, ':', '_', '-')", KeyPairNameMinLength, KeyPairNameMaxLength)
 	if dot {
-		rule = "(2-128 characters: letters, digits, ':', '_', '-', '.')"
+		rule = fmt.Sprintf("(%d-%d characters: letters, digits, ':', '_', '-', '.')", KeyPairNameMinLength, KeyPairNameMaxLength)
 	}
 	if name == "" {
 		return errorf(codeMissingParameter, "keyPairName is required: give the key pair's name %s", rule)
@@ -232,11 +215,11 @@ func checkKeyPairName(name string, dot bool) error {
 	if !utf8.ValidString(name) {
 		return errorf(codeKeyPairName, "keyPairName %s is not valid UTF-8 text %s", q, rule)
 	}
-	if strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://") {
-		return errorf(codeKeyPairName, "keyPairName %s must not start with http:// or https:// %s", q, rule)
+	if hasAnyPrefix(name, keyPairNameBadPrefixes) {
+		return errorf(codeKeyPairName, "keyPairName %s must not start with %s %s", q, strings.Join(keyPairNameBadPrefixes, " or "), rule)
 	}
-	if n := utf8.RuneCountInString(name); n < minNameRunes || n > maxNameRunes {
-		return errorf(codeKeyPairName, "keyPairName %s has %d characters; it must have %d-%d %s", q, n, minNameRunes, maxNameRunes, rule)
+	if n := utf8.RuneCountInString(name); n < KeyPairNameMinLength || n > KeyPairNameMaxLength {
+		return errorf(codeKeyPairName, "keyPairName %s has %d characters; it must have %d-%d %s", q, n, KeyPairNameMinLength, KeyPairNameMaxLength, rule)
 	}
 	for i, r := range name {
 		if i == 0 {
@@ -262,8 +245,8 @@ func checkFilterName(field, v string) error {
 	if !utf8.ValidString(v) {
 		return errorf(codeInvalidParameter, "%s %s is not valid UTF-8 text", field, quote(v))
 	}
-	if n := utf8.RuneCountInString(v); n > maxNameRunes {
-		return errorf(codeInvalidParameter, "%s %s has %d characters; key pair names have at most %d", field, quote(v), n, maxNameRunes)
+	if n := utf8.RuneCountInString(v); n > KeyPairNameMaxLength {
+		return errorf(codeInvalidParameter, "%s %s has %d characters; key pair names have at most %d", field, quote(v), n, KeyPairNameMaxLength)
 	}
 	return nil
 }
@@ -279,8 +262,8 @@ func checkResourceGroupID(id string) error {
 	if id == "" {
 		return nil
 	}
-	if len(id) > maxResourceGroup || !resourceGroupRe.MatchString(id) {
-		return errorf(codeInvalidParameter, "resourceGroupId %s is not a resource group ID: it is \"rg-\" then lower-case letters and digits, at most %d characters, e.g. rg-aek2xl5qajpkquq; leave it out for the default group", quote(id), maxResourceGroup)
+	if len(id) > ResourceGroupIDMaxLength || !resourceGroupRe.MatchString(id) {
+		return errorf(codeInvalidParameter, "resourceGroupId %s is not a resource group ID: it is \"rg-\" then lower-case letters and digits, at most %d characters, e.g. rg-aek2xl5qajpkquq; leave it out for the default group", quote(id), ResourceGroupIDMaxLength)
 	}
 	return nil
 }
@@ -320,8 +303,8 @@ func checkPage(number, size, maxSize int, what string) error {
 
 // checkTags checks the tags of a new key pair.
 func checkTags(tags []Tag) error {
-	if n := len(tags); n > maxTags {
-		return errorf(codeTagQuota, "tags has %d tags; a key pair takes at most %d: drop some", n, maxTags)
+	if n := len(tags); n > MaxTags {
+		return errorf(codeTagQuota, "tags has %d tags; a key pair takes at most %d: drop some", n, MaxTags)
 	}
 	for i, t := range tags {
 		field := "tags[" + strconv.Itoa(i) + "]"
@@ -330,19 +313,19 @@ func checkTags(tags []Tag) error {
 		}
 		k, v := field+".key", field+".value"
 		switch {
-		case strings.HasPrefix(t.Key, "aliyun") || strings.HasPrefix(t.Key, "acs:"):
-			return errorf(codeTagKey, "%s %s must not start with 'aliyun' or 'acs:' (those are reserved for the system): choose another key", k, quote(t.Key))
-		case strings.Contains(t.Key, "http://") || strings.Contains(t.Key, "https://"):
-			return errorf(codeTagKey, "%s %s must not contain 'http://' or 'https://'", k, quote(t.Key))
+		case hasAnyPrefix(t.Key, tagKeyReservedPrefixes):
+			return errorf(codeTagKey, "%s %s must not start with %s (those are reserved for the system): choose another key", k, quote(t.Key), orList(tagKeyReservedPrefixes))
+		case containsAny(t.Key, tagForbidden):
+			return errorf(codeTagKey, "%s %s must not contain %s", k, quote(t.Key), orList(tagForbidden))
 		}
 		if err := checkTagValue(field, t.Value); err != nil {
 			return err
 		}
 		switch {
-		case strings.HasPrefix(t.Value, "acs:"):
-			return errorf(codeTagValue, "%s %s must not start with 'acs:' (reserved for the system)", v, quote(t.Value))
-		case strings.Contains(t.Value, "http://") || strings.Contains(t.Value, "https://"):
-			return errorf(codeTagValue, "%s %s must not contain 'http://' or 'https://'", v, quote(t.Value))
+		case hasAnyPrefix(t.Value, tagValueReservedPrefixes):
+			return errorf(codeTagValue, "%s %s must not start with %s (reserved for the system)", v, quote(t.Value), orList(tagValueReservedPrefixes))
+		case containsAny(t.Value, tagForbidden):
+			return errorf(codeTagValue, "%s %s must not contain %s", v, quote(t.Value), orList(tagForbidden))
 		}
 	}
 	return checkTagDuplicates(tags)
@@ -351,8 +334,8 @@ func checkTags(tags []Tag) error {
 // checkTagFilters checks tags used to find key pairs: only what the
 // lookup needs, since a filter names tags that already exist.
 func checkTagFilters(tags []Tag) error {
-	if n := len(tags); n > maxTags {
-		return errorf(codeInvalidParameter, "tags has %d tags; filter by at most %d", n, maxTags)
+	if n := len(tags); n > MaxTags {
+		return errorf(codeInvalidParameter, "tags has %d tags; filter by at most %d", n, MaxTags)
 	}
 	for i, t := range tags {
 		field := "tags[" + strconv.Itoa(i) + "]"
@@ -370,11 +353,11 @@ func checkTagKey(field, key string) error {
 	k := field + ".key"
 	switch {
 	case key == "":
-		return errorf(codeTagKey, "%s is empty: a tag key has 1-%d characters", k, maxTagRunes)
+		return errorf(codeTagKey, "%s is empty: a tag key has 1-%d characters", k, TagKeyMaxLength)
 	case !utf8.ValidString(key):
 		return errorf(codeTagKey, "%s %s is not valid UTF-8 text", k, quote(key))
-	case utf8.RuneCountInString(key) > maxTagRunes:
-		return errorf(codeTagKey, "%s %s has %d characters; a tag key has at most %d", k, quote(key), utf8.RuneCountInString(key), maxTagRunes)
+	case utf8.RuneCountInString(key) > TagKeyMaxLength:
+		return errorf(codeTagKey, "%s %s has %d characters; a tag key has at most %d", k, quote(key), utf8.RuneCountInString(key), TagKeyMaxLength)
 	}
 	return nil
 }
@@ -384,8 +367,8 @@ func checkTagValue(field, value string) error {
 	switch {
 	case !utf8.ValidString(value):
 		return errorf(codeTagValue, "%s %s is not valid UTF-8 text", v, quote(value))
-	case utf8.RuneCountInString(value) > maxTagRunes:
-		return errorf(codeTagValue, "%s %s has %d characters; a tag value has at most %d", v, quote(value), utf8.RuneCountInString(value), maxTagRunes)
+	case utf8.RuneCountInString(value) > TagValueMaxLength:
+		return errorf(codeTagValue, "%s %s has %d characters; a tag value has at most %d", v, quote(value), utf8.RuneCountInString(value), TagValueMaxLength)
 	}
 	return nil
 }
@@ -446,12 +429,12 @@ func checkPublicKeyBody(body string) error {
 	if line == "" {
 		return errorf(codeMissingParameter, "publicKeyBody is required: give %s", keyLineForm)
 	}
-	upper := strings.ToUpper(body)
-	if strings.Contains(upper, "PRIVATE KEY") || strings.Contains(upper, "PUTTY-USER-KEY-FILE") || strings.Contains(upper, "PRIVATE-LINES:") {
+	if LooksLikePrivateKey(body) {
 		return errorf(codePublicKeyBody, "publicKeyBody is a PRIVATE key, not a public key. A private key must never be uploaded or shared, and this one has now passed through the conversation: treat it as exposed and replace it. Give the PUBLIC key instead: %s, which ssh-keygen -y -f <private key file> prints", keyLineForm)
 	}
-	if len(body) > maxPublicKeyBody {
-		return errorf(codePublicKeyBody, "publicKeyBody has %d bytes; a public key line has at most %d: give %s", len(body), maxPublicKeyBody, keyLineForm)
+	upper := strings.ToUpper(body)
+	if len(body) > PublicKeyBodyMaxBytes {
+		return errorf(codePublicKeyBody, "publicKeyBody has %d bytes; a public key line has at most %d: give %s", len(body), PublicKeyBodyMaxBytes, keyLineForm)
 	}
 	if !utf8.ValidString(body) {
 		return errorf(codePublicKeyBody, "publicKeyBody is not valid UTF-8 text: give %s", keyLineForm)
