@@ -101,6 +101,11 @@ type Client struct {
 	retry          RetryPolicy
 	pool           chan pooled
 	pageHints      pageHints
+	// slots bounds the requests in flight, for all calls together: a
+	// call over many regions is as gentle with the API as one over one.
+	slots chan struct{}
+	// regions caches the region list: regions change rarely.
+	regions regionCache
 }
 
 // pooled is an idle SDK client and the transport it owns.
@@ -173,6 +178,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	// Enough idle SDK clients for a few calls at full concurrency.
 	c.pool = make(chan pooled, 2*c.concurrency)
+	c.slots = make(chan struct{}, c.concurrency)
 
 	endpoint := "the region's public endpoint (https://ecs.<region>.aliyuncs.com)"
 	if c.domain != "" {
@@ -379,8 +385,14 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 	req.SetReadTimeout(timeout)
 	req.SetConnectTimeout(min(timeout, c.connectTimeout))
 
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return zero, canceledError(action, ctx.Err())
+	}
 	p, err := c.sdkClient()
 	if err != nil {
+		<-c.slots
 		return zero, c.mapError(action, err)
 	}
 	type outcome struct {
@@ -393,6 +405,9 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 	go func() {
 		var o outcome
 		defer func() {
+			// The slot is held until the request is over, also when the
+			// caller stopped waiting for it.
+			defer func() { <-c.slots }()
 			wrote := p.tr.unbind()
 			if r := recover(); r != nil {
 				// The SDK panics on some malformed answers (e.g. a

@@ -183,12 +183,13 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 		}
 		out.TotalCount = resp.TotalCount
 		for _, k := range resp.KeyPairs.KeyPair {
-			out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k))
+			out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k, in.RegionID))
 		}
 		return out, nil
 	}
 
-	pages, err := allPages(ctx, c, action, listingKey(action, in), schema.DescribeKeyPairsPageSize, func(number int) ([]ecs.KeyPair, int, error) {
+	pages, err := allPages(ctx, c, action, in.RegionID, listingKey(action, in.RegionID, in.KeyPairName, in.KeyPairFingerPrint,
+		in.ResourceGroupID, in.Tags, in.IncludePublicKey), schema.DescribeKeyPairsPageSize, func(number int) ([]ecs.KeyPair, int, error) {
 		resp, err := page(number, schema.DescribeKeyPairsPageSize)
 		if err != nil {
 			return nil, 0, err
@@ -205,14 +206,15 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 			continue
 		}
 		seen[k.KeyPairName] = true
-		out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k))
+		out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k, in.RegionID))
 	}
 	out.TotalCount = len(out.KeyPairs)
 	return out, nil
 }
 
-func keyPairFromAPI(k ecs.KeyPair) schema.KeyPair {
+func keyPairFromAPI(k ecs.KeyPair, region string) schema.KeyPair {
 	kp := schema.KeyPair{
+		RegionID:           region,
 		KeyPairName:        k.KeyPairName,
 		KeyPairFingerPrint: k.KeyPairFingerPrint,
 		CreationTime:       k.CreationTime,
@@ -257,7 +259,7 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 	}
 	batches := chunk(names, schema.DeleteKeyPairsBatch)
 	results := make([]BatchResult, len(batches))
-	progress := newTally(ctx, action, len(batches))
+	progress := newTally(ctx, action, region, len(batches))
 	c.forEach(len(batches), func(i int) {
 		defer progress.step()
 		req := ecs.CreateDeleteKeyPairsRequest()
@@ -334,7 +336,7 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 		requestID string
 		results   []ecs.Result
 	}
-	progress := newTally(ctx, action, len(batches))
+	progress := newTally(ctx, action, region, len(batches))
 	c.forEach(len(batches), func(i int) {
 		defer progress.step()
 		ids := batches[i]

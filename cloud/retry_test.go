@@ -305,7 +305,7 @@ func TestProgress(t *testing.T) {
 	c := env.client()
 	var mu sync.Mutex
 	var got []string
-	ctx := WithProgress(bg, func(action string, done, total int) {
+	ctx := WithProgress(bg, func(action, _ string, done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, fmt.Sprintf("%s %d/%d", action, done, total))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -115,8 +116,8 @@ type trail struct {
 
 	mu      sync.Mutex
 	lines   int
-	open    *AuditEntry // an intent still waiting for its outcome
-	failure error       // the first outcome line that could not be written
+	open    []AuditEntry // intents still waiting for their outcomes
+	failure error        // the first outcome line that could not be written
 }
 
 func newTrail(log *AuditLog, tool, region string) *trail {
@@ -150,23 +151,22 @@ func (t *trail) intent(e AuditEntry) error {
 			"fix the audit log (--audit-log) and try again", err)
 	}
 	t.lines++
-	t.open = &e
+	t.open = append(t.open, e)
 	return nil
 }
 
-// outcome records what the write announced by the last intent did. A line
-// that cannot be written is remembered: the result then says so.
+// outcome records what the write announced by an intent did: the intent of
+// the same step and region (a call over several regions has one for each).
+// A line that cannot be written is remembered: the result then says so.
 func (t *trail) outcome(e AuditEntry) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e.Step == "" && t.open != nil {
-		e.Step = t.open.Step
-	}
-	t.open = nil
-	t.write(t.entry(EventOutcome, e))
+	e = t.entry(EventOutcome, e)
+	t.open = slices.DeleteFunc(t.open, func(o AuditEntry) bool { return o.Step == e.Step && o.Region == e.Region })
+	t.write(e)
 }
 
 // refused records a write attempt that sent nothing.
@@ -189,14 +189,14 @@ func (t *trail) write(e AuditEntry) {
 	t.lines++
 }
 
-// pending returns the intent still waiting for its outcome, if any.
-func (t *trail) pending() *AuditEntry {
+// pending returns the intents still waiting for their outcomes.
+func (t *trail) pending() []AuditEntry {
 	if t == nil {
 		return nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.open
+	return slices.Clone(t.open)
 }
 
 // wrote reports whether any line of this call is in the log.

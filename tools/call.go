@@ -197,7 +197,7 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) (_ context.Conte
 			}
 		}
 	}
-	return cloud.WithProgress(ctx, func(action string, done, total int) {
+	return cloud.WithProgress(ctx, func(action, region string, done, total int) {
 		// The cloud reports nothing once ctx has ended (the token is
 		// spent then).
 		mu.Lock()
@@ -208,7 +208,7 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) (_ context.Conte
 		_ = notify("notifications/progress", map[string]any{
 			"progressToken": token,
 			"progress":      n,
-			"message":       fmt.Sprintf("%s: %d of %d requests done", action, done, total),
+			"message":       fmt.Sprintf("%s in %s: %d of %d requests done", action, region, done, total),
 		})
 		last = time.Now()
 	}), settle

@@ -44,16 +44,18 @@ func (d Deps) recordAudit(next handler) handler {
 			return res, err
 		}
 		switch open := c.trail.pending(); {
-		case open != nil:
+		case len(open) > 0:
 			fate := "failed"
 			if err == nil || cloud.MaybeApplied(err) {
 				fate = "unknown"
 			}
-			e := AuditEntry{KeyPairName: open.KeyPairName, Items: open.Items, ConfirmedBy: open.ConfirmedBy, Error: errorCode(err)}
-			for _, item := range open.Items {
-				e.Outcomes = append(e.Outcomes, AuditOutcome{Item: item, Outcome: fate})
+			for _, o := range open {
+				e := AuditEntry{Step: o.Step, Region: o.Region, KeyPairName: o.KeyPairName, Items: o.Items, ConfirmedBy: o.ConfirmedBy, Error: errorCode(err)}
+				for _, item := range o.Items {
+					e.Outcomes = append(e.Outcomes, AuditOutcome{Item: item, Outcome: fate})
+				}
+				c.trail.outcome(e)
 			}
-			c.trail.outcome(e)
 		case !c.trail.wrote() && c.about.attempt && (err != nil || c.refusal != ""):
 			e := AuditEntry{KeyPairName: c.about.keyPairName, Items: c.about.items, Reason: c.refusal}
 			if err != nil {
