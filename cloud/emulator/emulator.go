@@ -9,12 +9,7 @@
 // the choices made where the documentation is silent.
 //
 // An Emulator is an http.Handler; Start serves it on a loopback port, in the
-// spirit of net/http/httptest:
-//
-//	emu, err := emulator.New(emulator.Options{Seed: seed})
-//	srv, err := emu.Start("127.0.0.1:0")
-//	defer srv.Close()
-//	// point an SDK client at srv.Host over HTTP with srv.Credentials
+// spirit of net/http/httptest; ExampleNew shows the whole round trip.
 package emulator
 
 import (
@@ -73,7 +68,7 @@ type Credentials struct {
 type Emulator struct {
 	creds   Credentials
 	quota   int
-	fast    bool
+	fast    *fastKeySource // nil: real keys
 	now     func() time.Time
 	log     *slog.Logger
 	store   store
@@ -98,10 +93,12 @@ func New(opts Options) (*Emulator, error) {
 	e := &Emulator{
 		creds:  opts.Credentials,
 		quota:  opts.KeyPairQuota,
-		fast:   opts.FastKeys,
 		now:    opts.Now,
 		log:    opts.Logger,
 		faults: newFaultInjector(opts.Faults),
+	}
+	if opts.FastKeys {
+		e.fast = newFastKeySource()
 	}
 	if e.quota == 0 {
 		e.quota = DefaultKeyPairQuota
