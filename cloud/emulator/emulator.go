@@ -3,9 +3,11 @@
 // CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPairs,
 // AttachKeyPair, DetachKeyPair, DescribeRegions and DescribeInstances.
 //
-// It is as strict as the API documentation: requests must be signed
-// (signature v1), and every documented rule is enforced with its documented
-// error code and HTTP status. docs/emulator.md lists each rule's source and
+// It is as strict as the API documentation: requests must be signed, with
+// signature v1 (HMAC-SHA1 parameters, as alibaba-cloud-sdk-go and the aliyun
+// CLI sign) or v3 (ACS3-HMAC-SHA256 headers, the generated SDKs' default),
+// and every documented rule is enforced with its documented error code and
+// HTTP status. docs/emulator.md lists each rule's source and
 // the choices made where the documentation is silent.
 //
 // An Emulator is an http.Handler; Start serves it on a loopback port, in the

@@ -138,6 +138,30 @@ func errSignatureMismatch(stringToSign string) *apiError {
 		"Specified signature is not matched with our calculation. server string to sign is:%s", stringToSign)
 }
 
+// errSignatureMismatchV3 answers a v3 request whose signature differs. The
+// service quotes its string to sign and canonical request, so that a client
+// can find where its own differ.
+func errSignatureMismatchV3(stringToSign, canonicalRequest string) *apiError {
+	return newError(http.StatusBadRequest, "SignatureDoesNotMatch",
+		"Specified signature does not match our calculation. server StringToSign is [%s] server CanonicalRequest is [%s]",
+		stringToSign, canonicalRequest)
+}
+
+func errContentSHA256Mismatch(got string) *apiError {
+	return newError(http.StatusBadRequest, "SignatureDoesNotMatch",
+		"Specified signature does not match our calculation. (x-acs-content-sha256 %s is not the lower-case hex SHA-256 of the request body)", quoteClip(got))
+}
+
+func errIncompleteSignature(why string) *apiError {
+	return newError(http.StatusBadRequest, "IncompleteSignature",
+		"The request signature does not conform to Aliyun standards. (%s)", why)
+}
+
+func errDateExpired(date string) *apiError {
+	return newError(http.StatusBadRequest, "InvalidTimeStamp.Expired",
+		"Specified time stamp or date value is expired. (x-acs-date %s is more than 15 minutes from the server time)", quoteClip(date))
+}
+
 func errTimestampExpired(ts string) *apiError {
 	return newError(http.StatusBadRequest, "InvalidTimeStamp.Expired",
 		"Specified time stamp or date value is expired. (Timestamp %q is more than 15 minutes from the server time)", ts)
