@@ -90,13 +90,30 @@ func describeInstances(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := c.p.integer("PageNumber", 1, int(^uint32(0)>>1))
+	maxResults, hasMax, err := c.p.maxResults()
 	if err != nil {
 		return nil, err
 	}
-	size, err := c.p.integer("PageSize", defaultPageSize, maxInstancePageSize)
-	if err != nil {
-		return nil, err
+	token := c.p.get("NextToken")
+	// MaxResults or NextToken ask for token paging, which the API recommends
+	// over PageNumber and PageSize; those are then not read.
+	byToken := hasMax || token != ""
+	page, size, offset := 1, maxResults, 0
+	if byToken {
+		if token != "" {
+			if offset, err = tokenOffset(f.key(), token); err != nil {
+				return nil, err
+			}
+		}
+		page = offset/size + 1
+	} else {
+		if page, err = c.p.integer("PageNumber", 1, int(^uint32(0)>>1)); err != nil {
+			return nil, err
+		}
+		if size, err = c.p.integer("PageSize", defaultPageSize, maxInstancePageSize); err != nil {
+			return nil, err
+		}
+		offset = (page - 1) * size
 	}
 
 	resp := describeInstancesResponse{RequestID: c.requestID, PageNumber: page, PageSize: size}
@@ -109,8 +126,14 @@ func describeInstances(c *call) (any, *apiError) {
 			}
 		}
 		resp.TotalCount = len(matches)
-		for _, in := range pageOf(matches, page, size) {
-			resp.Instances.Instance = append(resp.Instances.Instance, renderInstance(in))
+		if offset < len(matches) {
+			end := min(offset+size, len(matches))
+			for _, in := range matches[offset:end] {
+				resp.Instances.Instance = append(resp.Instances.Instance, renderInstance(in))
+			}
+			if byToken && end < len(matches) {
+				resp.NextToken = nextToken(f.key(), end)
+			}
 		}
 		return nil
 	})
