@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiError is an error the emulated API returns: an HTTP status and the
@@ -123,6 +124,27 @@ func errWindowsInstance() *apiError {
 func errStatusNotFound(status string) *apiError {
 	return newError(http.StatusNotFound, "InvalidStatus.NotFound",
 		"The specified Status is not found. (%q; use Pending, Running, Starting, Stopping or Stopped)", status)
+}
+
+// errInstanceNotFound, errIncorrectInstanceStatus and errDryRun carry the
+// codes, statuses and messages of the RebootInstance page.
+
+func errInstanceNotFound(ids []string, region string) *apiError {
+	where := ""
+	if region != "" {
+		where = " in region " + region
+	}
+	return newError(http.StatusNotFound, "InvalidInstanceId.NotFound",
+		"The specified InstanceId does not exist. (%s%s)", strings.Join(quoteEach(ids), ", "), where)
+}
+
+func errIncorrectInstanceStatus(id, status string) *apiError {
+	return newError(http.StatusForbidden, "IncorrectInstanceStatus",
+		"The current status of the resource does not support this operation. (instance %s is %s; it must be Running)", id, status)
+}
+
+func errDryRun() *apiError {
+	return newError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
 }
 
 // Gateway errors: checked before any action runs.

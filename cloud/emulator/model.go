@@ -31,18 +31,25 @@ func (e *Emulator) actionTable() map[string]action {
 		"DetachKeyPair":     detachKeyPair,
 		"DescribeRegions":   describeRegions,
 		"DescribeInstances": describeInstances,
+		"RebootInstances":   rebootInstances,
+		"RebootInstance":    rebootInstance,
 	}
 }
 
 // view and update run fn against the store, passing an *apiError through
 // and turning any other failure (an unreadable state directory) into an
 // InternalError, so that the caller always gets a well-formed API error.
+// Both hand fn the state as it is now: instances in a reboot have the status
+// the emulator's clock gives them, and an update stores it.
 func (c *call) view(fn func(*State) *apiError) *apiError {
-	return c.storeErr(c.e.store.view(func(s *State) error { return asError(fn(s)) }))
+	return c.storeErr(c.e.store.view(func(s *State) error { return asError(fn(c.e.present(s))) }))
 }
 
 func (c *call) update(fn func(*State) *apiError) *apiError {
-	return c.storeErr(c.e.store.update(func(s *State) error { return asError(fn(s)) }))
+	return c.storeErr(c.e.store.update(func(s *State) error {
+		settleReboots(s, c.e.now())
+		return asError(fn(s))
+	}))
 }
 
 // asError avoids the typed-nil trap: a nil *apiError must become a nil error.

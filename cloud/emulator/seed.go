@@ -98,6 +98,8 @@ func (s *Seed) check() error {
 			return fmt.Errorf("instance %q: unknown OS type %q", in.InstanceID, in.OSType)
 		case in.KeyPairName != "":
 			return fmt.Errorf("instance %q: seeded instances carry no key pair", in.InstanceID)
+		case in.Reboot != nil:
+			return fmt.Errorf("instance %q: seeded instances are not rebooting", in.InstanceID)
 		}
 		if err := checkSeedInstanceDetails(in, s.ResourceGroups); err != nil {
 			return fmt.Errorf("instance %q: %w", in.InstanceID, err)

@@ -78,6 +78,10 @@ type Instance struct {
 	EIP                     *EIP     `json:"eip,omitempty"`
 	SecurityGroupIDs        []string `json:"securityGroupIds,omitempty"`
 	Tags                    []Tag    `json:"tags,omitempty"`
+
+	// Reboot is set while the instance reboots; Status is then Stopping or
+	// Starting, as of the last time the state was read or written.
+	Reboot *Reboot `json:"reboot,omitempty"`
 }
 
 // EIP is an elastic IP address associated with an instance.
@@ -95,6 +99,10 @@ func (in Instance) clone() Instance {
 	if in.EIP != nil {
 		eip := *in.EIP
 		in.EIP = &eip
+	}
+	if in.Reboot != nil {
+		r := *in.Reboot
+		in.Reboot = &r
 	}
 	return in
 }
