@@ -87,6 +87,7 @@ const (
 	DescribeInstancesIDsBatch = 100 // DescribeInstances InstanceIds maximum
 	DeleteKeyPairsBatch       = 100 // DeleteKeyPairs KeyPairNames maximum
 	BindKeyPairBatch          = 50  // AttachKeyPair and DetachKeyPair InstanceIds maximum
+	RebootInstancesBatch      = 100 // RebootInstances InstanceId.N maximum
 )
 
 // AllRegions, as the one entry of regionIds, means every region
@@ -101,8 +102,8 @@ const MaxRegionIDs = 100
 const NextTokenMaxLength = 1024
 
 // MaxListItems is the tools' own limit on a list argument (keyPairNames,
-// and instanceIds of attach_key_pair and detach_key_pair): one call of a
-// tool, several API batches.
+// and instanceIds of attach_key_pair, detach_key_pair, reboot_instances and
+// rotate_key_pair): one call of a tool, several API batches.
 const MaxListItems = 500
 
 // Tags: 1 to 20 per key pair (or per filter), keys of 1 to 128 characters,

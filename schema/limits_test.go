@@ -21,6 +21,8 @@ var inputTypes = []reflect.Type{
 	reflect.TypeFor[ImportKeyPairInput](),
 	reflect.TypeFor[DeleteKeyPairsInput](),
 	reflect.TypeFor[BindKeyPairInput](),
+	reflect.TypeFor[RebootInstancesInput](),
+	reflect.TypeFor[RotateKeyPairInput](),
 }
 
 // constraint keywords: every one found in an input schema must be in the
@@ -84,6 +86,13 @@ func expectedLimits() map[reflect.Type]map[string]limits {
 		},
 		reflect.TypeFor[BindKeyPairInput](): {
 			"regionId": l["regionId"], "keyPairName": l["keyPairName (exact)"], "instanceIds": l["instanceIds (tool)"],
+		},
+		reflect.TypeFor[RebootInstancesInput](): {
+			"regionId": l["regionId"], "instanceIds": l["instanceIds (tool)"],
+		},
+		reflect.TypeFor[RotateKeyPairInput](): {
+			"regionId": l["regionId"], "fromKeyPairName": l["keyPairName (exact)"], "toKeyPairName": l["keyPairName (exact)"],
+			"publicKeyBody": {"maxLength": PublicKeyBodyMaxBytes}, "instanceIds": l["instanceIds (tool)"],
 		},
 	}
 }

@@ -213,6 +213,10 @@ func TestSchemasArePortable(t *testing.T) {
 		"DeleteKeyPairsOutput":    Generate[DeleteKeyPairsOutput],
 		"BindKeyPairInput":        Generate[BindKeyPairInput],
 		"BindKeyPairOutput":       Generate[BindKeyPairOutput],
+		"RebootInstancesInput":    Generate[RebootInstancesInput],
+		"RebootInstancesOutput":   Generate[RebootInstancesOutput],
+		"RotateKeyPairInput":      Generate[RotateKeyPairInput],
+		"RotateKeyPairOutput":     Generate[RotateKeyPairOutput],
 	} {
 		raw, err := gen()
 		if err != nil {

@@ -185,16 +185,57 @@ func (in *BindKeyPairInput) Validate() error {
 	if err := checkKeyPairName(in.KeyPairName, true); err != nil {
 		return err
 	}
-	switch n := len(in.InstanceIDs); {
-	case in.InstanceIDs == nil:
+	return checkInstanceList(in.InstanceIDs, true)
+}
+
+// Validate checks reboot_instances' arguments.
+func (in *RebootInstancesInput) Validate() error {
+	if err := checkRegionID(in.RegionID); err != nil {
+		return err
+	}
+	return checkInstanceList(in.InstanceIDs, true)
+}
+
+// Validate checks rotate_key_pair's arguments. The new key pair's name
+// follows the create rule when the server creates it (no publicKeyBody),
+// and the import rule otherwise.
+func (in *RotateKeyPairInput) Validate() error {
+	if err := checkRegionID(in.RegionID); err != nil {
+		return err
+	}
+	if err := checkKeyPairNameField("fromKeyPairName", in.FromKeyPairName, true); err != nil {
+		return err
+	}
+	if err := checkKeyPairNameField("toKeyPairName", in.ToKeyPairName, true); err != nil {
+		return err
+	}
+	if in.FromKeyPairName == in.ToKeyPairName {
+		return errorf(codeInvalidParameter, "fromKeyPairName and toKeyPairName are both %s: a rotation replaces one key pair with another", quote(in.ToKeyPairName))
+	}
+	if in.PublicKeyBody != "" {
+		if err := checkPublicKeyBody(in.PublicKeyBody); err != nil {
+			return err
+		}
+	}
+	if in.InstanceIDs != nil {
+		return checkInstanceList(in.InstanceIDs, false)
+	}
+	return nil
+}
+
+// checkInstanceList checks a list of instance IDs of a tool that acts on
+// instances: 1 to MaxListItems of them, each once.
+func checkInstanceList(ids []string, required bool) error {
+	switch n := len(ids); {
+	case ids == nil && required:
 		return errorf(codeMissingParameter, "instanceIds is required: list the IDs of the instances, 1-%d, e.g. [\"i-bp1...\"] (describe_instances lists them)", MaxListItems)
-	case n == 0:
+	case n == 0 && ids != nil:
 		return errorf(codeInvalidParameter, "instanceIds is empty: list the IDs of the instances, 1-%d (describe_instances lists them)", MaxListItems)
 	case n > MaxListItems:
 		return errorf(codeInvalidParameter, "instanceIds has %d IDs; this tool takes at most %d per call: split them into several calls", n, MaxListItems)
 	}
-	seen := make(map[string]int, len(in.InstanceIDs))
-	for i, id := range in.InstanceIDs {
+	seen := make(map[string]int, len(ids))
+	for i, id := range ids {
 		if err := checkInstanceID(i, id); err != nil {
 			return err
 		}

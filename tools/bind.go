@@ -311,7 +311,8 @@ func (b binding) summary(out schema.BindKeyPairOutput) string {
 		parts = append(parts, fmt.Sprintf("%d unchanged.", c))
 	}
 	if len(out.RebootRequired) > 0 {
-		parts = append(parts, fmt.Sprintf("Running instances take the change only after a reboot: %s.", strings.Join(out.RebootRequired, ", ")))
+		parts = append(parts, fmt.Sprintf("Running instances take the change only after a reboot: %s; reboot them with reboot_instances.",
+			strings.Join(out.RebootRequired, ", ")))
 	}
 	if len(out.TakesEffectOnStart) > 0 {
 		parts = append(parts, fmt.Sprintf("Stopped instances take it when started: %s.", strings.Join(out.TakesEffectOnStart, ", ")))

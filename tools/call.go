@@ -39,6 +39,8 @@ type call struct {
 	confirmedBy string
 	// refusal says why a person's approval was not given.
 	refusal string
+	// stepErr is why the last step of a rotation failed.
+	stepErr error
 }
 
 // subject is what a call is about: the regions it acts in and the items it
@@ -205,10 +207,14 @@ func withProgress(ctx context.Context, req mcp.CallToolRequest) (_ context.Conte
 		n++
 		// A notification that cannot be delivered is not worth failing
 		// the call for.
+		msg := fmt.Sprintf("%s in %s: %d of %d requests done", action, region, done, total)
+		if action == cloud.ActionWaitRunning {
+			msg = fmt.Sprintf("in %s: %d of %d instances Running again", region, done, total)
+		}
 		_ = notify("notifications/progress", map[string]any{
 			"progressToken": token,
 			"progress":      n,
-			"message":       fmt.Sprintf("%s in %s: %d of %d requests done", action, region, done, total),
+			"message":       msg,
 		})
 		last = time.Now()
 	}), settle

@@ -35,6 +35,9 @@ var contract = map[string]struct {
 	"delete_key_pairs": {"destructive", []string{"regionId", "keyPairNames", "confirm"}, []string{"regionId", "keyPairNames"}},
 	"attach_key_pair":  {"destructive", []string{"regionId", "keyPairName", "instanceIds", "confirm"}, []string{"regionId", "keyPairName", "instanceIds"}},
 	"detach_key_pair":  {"destructive", []string{"regionId", "keyPairName", "instanceIds", "confirm"}, []string{"regionId", "keyPairName", "instanceIds"}},
+	"reboot_instances": {"destructive", []string{"regionId", "instanceIds", "forceReboot", "wait", "confirm"}, []string{"regionId", "instanceIds"}},
+	"rotate_key_pair": {"destructive", []string{"regionId", "fromKeyPairName", "toKeyPairName", "publicKeyBody", "instanceIds", "reboot",
+		"deleteOld", "confirm"}, []string{"regionId", "fromKeyPairName", "toKeyPairName"}},
 }
 
 // TestToolsListContract checks tools/list as a client receives it: every

@@ -81,6 +81,8 @@ func All(d Deps) []Tool {
 		deleteKeyPairs(d),
 		attachKeyPair(d),
 		detachKeyPair(d),
+		rebootInstances(d),
+		rotateKeyPair(d),
 	}
 }
 

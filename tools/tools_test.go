@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -75,6 +76,8 @@ type harnessOptions struct {
 	seed func(*emulator.Seed)
 	// wire, when set, stands between the cloud client and the emulator.
 	wire func(emu http.Handler) http.Handler
+	// reboot is how long an instance takes to reboot (testRebootTime).
+	reboot time.Duration
 	// deps adjusts the tools' dependencies (approval, regions, audit).
 	deps func(*tools.Deps)
 	// clientOptions configure the MCP client (elicitation handler,
@@ -94,6 +97,9 @@ func initialize(t *testing.T, c *client.Client) {
 	}
 }
 
+// testRebootTime is how long an instance of the test world takes to reboot.
+const testRebootTime = 300 * time.Millisecond
+
 // testSeed is the test world, testdata/seed.json.
 func testSeed(t *testing.T) *emulator.Seed {
 	t.Helper()
@@ -111,6 +117,9 @@ func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
 	if opts.Seed == nil {
 		opts.Seed = testSeed(t)
 	}
+	if opts.RebootTime == 0 {
+		opts.RebootTime = testRebootTime
+	}
 	opts.FastKeys = true
 	emu, err := emulator.New(opts)
 	if err != nil {
@@ -121,7 +130,7 @@ func newEmulator(t *testing.T, opts emulator.Options) *emulator.Emulator {
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	opts := emulator.Options{}
+	opts := emulator.Options{RebootTime: o.reboot}
 	if o.seed != nil {
 		opts.Seed = testSeed(t)
 		o.seed(opts.Seed)

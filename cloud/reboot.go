@@ -1,0 +1,177 @@
+package cloud
+
+import (
+	"context"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
+)
+
+// RebootResult is one instance's outcome of RebootInstances.
+type RebootResult struct {
+	InstanceID string
+	// Success: the API took the reboot; Status is the instance's status
+	// right after (Stopping).
+	Success bool
+	Status  string
+	// Code and Message are the API's, per instance or of the request.
+	Code    string
+	Message string
+	// MaybeApplied: the request failed without a refusal, so the reboot
+	// may have started all the same.
+	MaybeApplied bool
+}
+
+// RebootInstances reboots Running instances, in batches of 100 sent
+// concurrently (BatchOptimization SuccessFirst: the valid instances of a
+// batch reboot, the others are reported one by one). A reboot is not sent
+// twice blindly: after a failure that may have been applied, the result
+// says so and the caller reads the status. Results are in the order of ids;
+// the error is only for what stops the whole call (see DeleteKeyPairs).
+func (c *Client) RebootInstances(ctx context.Context, region string, ids []string, force bool) ([]RebootResult, []string, error) {
+	const action = "RebootInstances"
+	if err := requireRegion(action, region); err != nil {
+		return nil, nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, canceledError(action, err)
+	}
+	batches := chunk(ids, schema.RebootInstancesBatch)
+	results := make([][]RebootResult, len(batches))
+	requestIDs := make([]string, len(batches))
+	errs := make([]error, len(batches))
+	progress := newTally(ctx, action, region, len(batches))
+	c.forEach(len(batches), func(i int) {
+		defer progress.step()
+		batch := batches[i]
+		req := ecs.CreateRebootInstancesRequest()
+		req.RegionId = region
+		req.InstanceId = &batch
+		req.BatchOptimization = "SuccessFirst"
+		if force {
+			req.ForceReboot = requests.NewBoolean(true)
+		}
+		resp, err := send(ctx, c, once, action, region, req, func(cl *ecs.Client) (*ecs.RebootInstancesResponse, string, error) {
+			r, err := cl.RebootInstances(req)
+			if err != nil {
+				return nil, "", err
+			}
+			return r, r.RequestId, nil
+		})
+		errs[i] = err
+		results[i] = make([]RebootResult, len(batch))
+		if err != nil {
+			code, msg := errorCode(err), err.Error()
+			if e, ok := err.(*Error); ok {
+				msg, requestIDs[i] = e.Message, e.RequestID
+			}
+			for j, id := range batch {
+				results[i][j] = RebootResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
+			}
+			return
+		}
+		requestIDs[i] = resp.RequestId
+		byID := map[string]ecs.InstanceResponse{}
+		for _, r := range resp.InstanceResponses.InstanceResponse {
+			byID[r.InstanceId] = r
+		}
+		for j, id := range batch {
+			r, ok := byID[id]
+			switch {
+			case !ok:
+				results[i][j] = RebootResult{InstanceID: id, Code: CodeInvalidResponse, Message: "the API returned no result for this instance", MaybeApplied: true}
+			case r.Code == "200" || r.Code == "":
+				results[i][j] = RebootResult{InstanceID: id, Success: true, Status: r.CurrentStatus}
+			default:
+				results[i][j] = RebootResult{InstanceID: id, Code: r.Code, Message: r.Message, Status: r.CurrentStatus}
+			}
+		}
+	})
+	if err := callWide(errs); err != nil {
+		return nil, nil, err
+	}
+	var out []RebootResult
+	var rids []string
+	for i := range batches {
+		out = append(out, results[i]...)
+		if requestIDs[i] != "" {
+			rids = append(rids, requestIDs[i])
+		}
+	}
+	return out, rids, nil
+}
+
+// ActionWaitRunning names the wait for instances to be Running again in
+// progress reports; done and total count instances.
+const ActionWaitRunning = "WaitRunning"
+
+// Polling for instances coming back: first after pollFirst, then each wait
+// pollGrowth times longer, up to pollMax.
+const (
+	pollFirst  = 250 * time.Millisecond
+	pollGrowth = 1.5
+	pollMax    = 5 * time.Second
+)
+
+// WaitRunning polls the instances' status (DescribeInstances by ID, 100 per
+// request) with backoff until each is Running again or ctx ends, reporting
+// each one that comes back. An instance counts as back when it is Running
+// after its reboot was seen under way: the caller passes the status each
+// had right after the reboot was sent (Stopping), and an instance seen
+// Running before anything else is taken as back only when that status
+// already showed the reboot. It returns the last status seen of each, by
+// ID; an instance not found has "".
+func (c *Client) WaitRunning(ctx context.Context, region string, after map[string]string) map[string]string {
+	status := make(map[string]string, len(after))
+	moving := map[string]bool{}
+	var waiting []string
+	for id, s := range after {
+		status[id] = s
+		moving[id] = s != "" && s != "Running"
+		waiting = append(waiting, id)
+	}
+	progress := newTally(ctx, ActionWaitRunning, region, len(waiting))
+	// The polls themselves are not progress: only instances coming back.
+	poll := WithProgress(ctx, nil)
+	delay := pollFirst
+	for len(waiting) > 0 {
+		if !wait(ctx, delay) {
+			break
+		}
+		delay = min(time.Duration(float64(delay)*pollGrowth), pollMax)
+		got, err := c.DescribeInstances(poll, schema.DescribeInstancesInput{RegionID: region, InstanceIDs: waiting})
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			continue // a failed poll is tried again at the next tick
+		}
+		seen := map[string]string{}
+		for _, in := range got.Instances {
+			seen[in.InstanceID] = in.Status
+		}
+		var still []string
+		for _, id := range waiting {
+			s, ok := seen[id]
+			status[id] = s
+			switch {
+			case !ok:
+				// Gone: nothing to wait for.
+				progress.step()
+			case s == "Running" && moving[id]:
+				progress.step()
+			default:
+				moving[id] = moving[id] || s != "Running"
+				still = append(still, id)
+			}
+		}
+		waiting = still
+	}
+	return status
+}
