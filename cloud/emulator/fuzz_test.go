@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,24 +33,56 @@ func checkResponse(t *testing.T, rec *httptest.ResponseRecorder) {
 	}
 }
 
-// FuzzGateway sends arbitrary, mostly unsigned requests: nothing may panic
-// and every answer is a well-formed API response.
+// FuzzGateway sends arbitrary requests, unsigned or signed (v1 parameters,
+// or v3 headers given as "Name: value" lines): nothing may panic and every
+// answer is a well-formed API response.
 func FuzzGateway(f *testing.F) {
-	f.Add("GET", "Action=DescribeRegions&Version=2014-05-26", "")
-	f.Add("POST", "Action=CreateKeyPair", "KeyPairName=a%20b&Tag.1.Key=x")
-	f.Add("POST", "", "Signature=%ZZ&&=&Timestamp=2016-02-23T12:46:24Z")
-	f.Add("GET", "AccessKeyId=x&Action=DeleteKeyPairs&Signature=x&SignatureMethod=HMAC-SHA1&SignatureNonce=1&SignatureVersion=1.0&Timestamp=2030-01-01T00:00:00Z&Version=2014-05-26", "")
-	emu, err := New(Options{Seed: loadTestSeed(f), FastKeys: true})
+	f.Add("GET", "Action=DescribeRegions&Version=2014-05-26", "", "")
+	f.Add("POST", "Action=CreateKeyPair", "", "KeyPairName=a%20b&Tag.1.Key=x")
+	f.Add("POST", "", "", "Signature=%ZZ&&=&Timestamp=2016-02-23T12:46:24Z")
+	f.Add("GET", "AccessKeyId=x&Action=DeleteKeyPairs&Signature=x&SignatureMethod=HMAC-SHA1&SignatureNonce=1&SignatureVersion=1.0&Timestamp=2030-01-01T00:00:00Z&Version=2014-05-26", "", "")
+	f.Add("POST", "", "Authorization: ACS3-HMAC-SHA256 Credential=x,SignedHeaders=host,Signature=00\nx-acs-action: DescribeRegions", "")
+	f.Add("POST", "", "Authorization: ACS3-HMAC-SHA256 Credential=,SignedHeaders=;;,Signature=\nContent-Type: application/json", `{"a":[{"b":[[[1]]]}],"c":null}`)
+
+	// The emulator's clock stands still, so that requests signed here stay
+	// within the time window however long the fuzzing runs.
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	creds := Credentials{AccessKeyID: "LTAIfuzz", AccessKeySecret: "fuzz-secret"}
+	emu, err := New(Options{Seed: loadTestSeed(f), FastKeys: true, Credentials: creds, Now: func() time.Time { return at }})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, method, query, body string) {
+	h := &v3Signer{id: creds.AccessKeyID, secret: creds.AccessKeySecret, now: func() time.Time { return at }}
+	for _, req := range []v3Request{
+		{action: "DescribeRegions"},
+		{action: "DescribeKeyPairs", query: url.Values{"RegionId": {"cn-hangzhou"}, "KeyPairName": {"*a b*"}}},
+		{action: "CreateKeyPair", query: url.Values{"RegionId": {"cn-hangzhou"}}, body: "KeyPairName=fuzz-v3&Tag.1.Key=k", contentType: "application/x-www-form-urlencoded"},
+		{action: "DescribeInstances", body: `{"RegionId":"cn-hangzhou","MaxResults":10,"Tag":[{"Key":"env","Value":"prod"}]}`, contentType: "application/json"},
+		{action: "RebootInstances", query: url.Values{"RegionId": {"cn-hangzhou"}, "InstanceId.1": {"i-bp16pycdybk155oxtz7q"}, "DryRun": {"true"}}},
+	} {
+		r := h.request(f, &Server{URL: "http://127.0.0.1"}, req)
+		var headers []string
+		for name, vs := range r.Header {
+			for _, v := range vs {
+				headers = append(headers, name+": "+v)
+			}
+		}
+		sort.Strings(headers)
+		f.Add(r.Method, r.URL.RawQuery, strings.Join(headers, "\n"), req.body)
+	}
+
+	f.Fuzz(func(t *testing.T, method, query, headers, body string) {
 		if method != "GET" && method != "POST" {
 			method = "POST"
 		}
 		req := httptest.NewRequest(method, "http://127.0.0.1/", strings.NewReader(body))
 		req.URL.RawQuery = query
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, line := range strings.Split(headers, "\n") {
+			if name, value, ok := strings.Cut(line, ": "); ok {
+				req.Header.Set(name, value)
+			}
+		}
 		rec := httptest.NewRecorder()
 		emu.ServeHTTP(rec, req)
 		checkResponse(t, rec)

@@ -129,7 +129,7 @@ func (h *v3Signer) canonical(r *http.Request, signed []string, payload string) s
 	return strings.Join([]string{r.Method, "/", strings.Join(pairs, "&"), headers.String(), strings.Join(signed, ";"), payload}, "\n")
 }
 
-func (h *v3Signer) request(t *testing.T, srv *Server, req v3Request) *http.Request {
+func (h *v3Signer) request(t testing.TB, srv *Server, req v3Request) *http.Request {
 	t.Helper()
 	method := req.method
 	if method == "" {
