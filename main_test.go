@@ -42,6 +42,32 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// cleanEnv is an environment for the built command that reads nothing of
+// the machine's: its own empty home, no credentials, no ECS metadata
+// service, no ECS_KEYPAIR_MCP_* variables; extra comes last.
+func cleanEnv(t *testing.T, extra ...string) []string {
+	return append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+	}, extra...)
+}
+
+// runBinary runs the built command to its end.
+func runBinary(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		if _, exited := err.(*exec.ExitError); !exited {
+			t.Fatalf("running %v: %v", args, err)
+		}
+	}
+	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
+}
+
 // emulatorProcess is a running `ecs-keypair-mcp emulator`.
 type emulatorProcess struct {
 	cmd    *exec.Cmd
@@ -436,7 +462,7 @@ func TestREADMECalls(t *testing.T) {
 		t.Errorf("delete preview: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	_, errOut, code = callTool("no_such_tool")
-	if code != 1 {
+	if code != 2 || !strings.Contains(errOut, "describe_regions") {
 		t.Errorf("unknown tool: exit %d, stderr %q", code, errOut)
 	}
 	_, _, code = callTool("describe_regions", "not json")
