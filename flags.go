@@ -65,7 +65,8 @@ func newServerFlags() (*serverConfig, *flagSet) {
 	f.boolVar(&cfg.requireApproval, "require-approval", "destructive tools need a person's approval through elicitation; clients that cannot ask their user do not see them")
 	f.value(&cfg.regions, "regions", "IDS", "comma-separated region IDs the tools may act in; others are refused (default: all)")
 	f.stringVar(&cfg.auditLog, "audit-log", "FILE", "append one JSON line per write attempt (default off; with --sandbox, <state-dir>/audit.log)")
-	f.value(durationValue{&cfg.timeout}, "timeout", "DURATION", "bound each tool call, retries and waits included (default 60s)")
+	f.value(durationValue{&cfg.timeout}, "timeout", "DURATION",
+		fmt.Sprintf("bound each tool call, retries and waits included (default %s)", seconds(tools.DefaultCallTimeout)))
 	f.value(logLevelValue{&cfg.logLevel}, "log-level", "LEVEL", "debug, info, warn or error; logs go to stderr (default info; warn for call)")
 	f.trailer = exitStatusHelp
 	return cfg, f
@@ -200,6 +201,14 @@ func (f *flagSet) printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, heads[i], f.fs.Lookup(name).Usage)
 	}
 	fmt.Fprint(w, f.trailer)
+}
+
+// seconds writes a whole number of seconds as the README does: 60s, not 1m0s.
+func seconds(d time.Duration) string {
+	if d%time.Second != 0 {
+		return d.String()
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
 
 // editDistance is the Levenshtein distance, for "did you mean".
