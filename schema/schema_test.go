@@ -157,6 +157,9 @@ func TestValidate(t *testing.T) {
 		{"bind ok", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me.laptop","instanceIds":["i-a1","i-b2"],"confirm":true}`, ""},
 		{"bind no ids", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me"}`, `MissingParameter: instanceIds is required`},
 		{"bind bad id", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-a1","I-B2"]}`, `InvalidInstanceIds.ValueNotSupported: instanceIds[1] "I-B2" is not an instance ID`},
+		{"bind longest id", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-` + strings.Repeat("a", 64) + `"]}`, ""},
+		{"bind id too long", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-` + strings.Repeat("a", 65) + `"]}`, `InvalidInstanceIds.ValueNotSupported: instanceIds[0] "i-aaaa`},
+		{"bind bare prefix", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-"]}`, `InvalidInstanceIds.ValueNotSupported: instanceIds[0] "i-" is not an instance ID`},
 		{"bind duplicate", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-a1","i-a1"]}`, `InvalidParameter: instanceIds lists "i-a1" twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
