@@ -123,6 +123,8 @@ func run(c *cli, args []string) error {
 		return runTools(c, cfg)
 	case "call":
 		return runCall(c, cfg, positional, help)
+	case "help":
+		return runHelp(c, positional)
 	case "emulator":
 		return usagef("emulator comes first, before any flag: ecs-keypair-mcp emulator [flags]")
 	}
@@ -141,7 +143,7 @@ func runHelp(c *cli, args []string) error {
 	case args[0] == "call" || args[0] == "tools":
 		return run(c, append(args, "--help"))
 	}
-	return usagef("no help for %q: try ecs-keypair-mcp --help", args[0])
+	return usagef("no help for %q: the commands are tools, call, emulator and version", args[0])
 }
 
 // The exit status says how a command ended: 0 done, 1 failed (the tool
