@@ -89,14 +89,45 @@ type emulatorProcess struct {
 }
 
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu      sync.Mutex
+	b       strings.Builder
+	written chan struct{} // a token after each write, for waitFor
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written == nil {
+		l.written = make(chan struct{}, 1)
+	}
+	select {
+	case l.written <- struct{}{}:
+	default:
+	}
 	return l.b.Write(p)
+}
+
+// waitFor waits until the buffer holds s, and returns what it holds; it
+// fails the test after 10 s (a hang, not a time limit).
+func (l *lockedBuffer) waitFor(t *testing.T, s string) string {
+	t.Helper()
+	l.mu.Lock()
+	if l.written == nil {
+		l.written = make(chan struct{}, 1)
+	}
+	written := l.written
+	l.mu.Unlock()
+	timeout := time.After(10 * time.Second)
+	for {
+		if got := l.String(); strings.Contains(got, s) {
+			return got
+		}
+		select {
+		case <-written:
+		case <-timeout:
+			t.Fatalf("%q did not appear within 10 s; got:\n%s", s, l.String())
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
@@ -388,7 +419,7 @@ func TestEmulatorCommandFixedCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(p.info.Endpoint, "http://")
-	banner := p.stderr.String()
+	banner := p.stderr.waitFor(t, "Press Ctrl-C to stop.") // written after the stdout line
 	for _, want := range []string{
 		"ecs-keypair-mcp --endpoint " + p.info.Endpoint + "\n",
 		"--endpoint " + host + " --insecure\n",
