@@ -521,7 +521,7 @@ func TestStdioCarriesOnlyJSONRPC(t *testing.T) {
 			if strings.Contains(stderr.String(), "PRIVATE KEY") {
 				t.Error("stderr holds a private key")
 			}
-			if _, err := os.Stat(filepath.Join(state, "private-keys", "stdio-demo.pem")); err != nil {
+			if _, err := os.Stat(filepath.Join(state, "private-keys", "stdio-demo.cn-hangzhou.pem")); err != nil {
 				t.Errorf("the sandbox private key file: %v", err)
 			}
 		})
@@ -546,7 +546,7 @@ func TestREADMECalls(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &created) != nil {
 		t.Fatalf("create_key_pair: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if created.PrivateKeyFile != filepath.Join(state, "private-keys", "demo.pem") {
+	if created.PrivateKeyFile != filepath.Join(state, "private-keys", "demo.cn-hangzhou.pem") {
 		t.Errorf("private key file %q", created.PrivateKeyFile)
 	}
 	if strings.Contains(out+errOut, "PRIVATE KEY") {
@@ -636,8 +636,9 @@ func TestLeastPrivilegeFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(audit)), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], `"tool":"create_key_pair","region":"cn-hangzhou","items":["demo"],"executed":false,"error":"Forbidden.Region"`) ||
-		!strings.Contains(lines[1], `"tool":"create_key_pair","region":"cn-shanghai","items":["demo"],"executed":true`) {
+	if len(lines) != 3 || !strings.Contains(lines[0], `"event":"refused","tool":"create_key_pair","region":"cn-hangzhou","items":["demo"],"executed":false,"error":"Forbidden.Region"`) ||
+		!strings.Contains(lines[1], `"event":"intent","tool":"create_key_pair","region":"cn-shanghai"`) ||
+		!strings.Contains(lines[2], `"event":"outcome","tool":"create_key_pair","region":"cn-shanghai"`) || !strings.Contains(lines[2], `"executed":true`) {
 		t.Errorf("sandbox audit log: %q", audit)
 	}
 	if strings.Contains(string(audit), "PRIVATE KEY") {

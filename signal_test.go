@@ -264,7 +264,7 @@ func TestStopWithACallInFlight(t *testing.T) {
 				t.Error("stderr shows the AccessKey secret")
 			}
 			if tc.tool == "create_key_pair" {
-				info, err := os.Stat(filepath.Join(keys, "late-key.pem"))
+				info, err := os.Stat(filepath.Join(keys, "late-key.cn-hangzhou.pem"))
 				if err != nil || info.Size() == 0 || info.Mode().Perm() != 0o600 {
 					t.Errorf("the private key file after the stop: %v, %v", info, err)
 				}

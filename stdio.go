@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,12 +65,12 @@ func serveStdio(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdou
 		cfg.errLog = log.New(io.Discard, "", 0)
 	}
 	pending := newInflight()
-	out := &responseWriter{w: stdout, pending: pending}
+	out := &responseWriter{w: stdout, pending: pending, asks: map[string]chan json.RawMessage{}}
 	// The server's context ends only when draining takes too long: ctx
 	// ending means "stop reading", not "abandon the calls in flight".
 	serveCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
-	in := &requestReader{lines: make(chan []byte), stop: ctx.Done(), pending: pending, drain: cfg.drain,
+	in := &requestReader{lines: make(chan []byte), stop: ctx.Done(), pending: pending, out: out, drain: cfg.drain,
 		abort: func() {
 			cfg.errLog.Printf("calls still running %s after the input ended were cancelled", cfg.drain)
 			abort()
@@ -78,7 +80,8 @@ func serveStdio(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdou
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(cfg.errLog)
 	stdio.SetContextFunc(func(ctx context.Context) context.Context {
-		return tools.WithNotify(tools.WithCallTimeout(ctx, cfg.callTimeout), out.notify)
+		ctx = tools.WithNotify(tools.WithCallTimeout(ctx, cfg.callTimeout), out.notify)
+		return tools.WithElicit(ctx, out.elicit)
 	})
 	return stdio.Listen(serveCtx, in, out)
 }
@@ -90,6 +93,7 @@ type requestReader struct {
 	lines   chan []byte     // from scan: lines ending in '\n'; closed at the end of stdin
 	stop    <-chan struct{} // stop reading: the caller's context is done
 	pending *inflight
+	out     *responseWriter // takes the answers to the server's own requests
 	drain   time.Duration
 	abort   func() // cancels the calls in flight
 
@@ -107,6 +111,9 @@ func (r *requestReader) Read(p []byte) (int, error) {
 			if !ok {
 				r.finish()
 				continue
+			}
+			if r.out.answered(line) {
+				continue // the answer to an approval this transport asked for
 			}
 			r.pending.start(line)
 			r.cur = line
@@ -224,31 +231,49 @@ func (l *longLine) id() json.RawMessage {
 	return json.RawMessage("null")
 }
 
-// responseWriter is stdout: it writes whole messages, one at a time, and
-// tells the in-flight set which requests have been answered.
+// responseWriter is stdout: it writes whole messages, one at a time, tells
+// the in-flight set which requests have been answered, and holds back the
+// response to a request the client cancelled (MCP: after
+// notifications/cancelled the server should not answer; clients report a
+// response for an unknown request as an error).
 type responseWriter struct {
 	mu      sync.Mutex
 	w       io.Writer
 	pending *inflight
-	partial []byte // a message not yet complete (mcp-go writes them whole)
+	partial []byte // a message not yet complete
+
+	// asks are the server's own elicitation requests waiting for their
+	// answer, by request ID.
+	askMu sync.Mutex
+	asks  map[string]chan json.RawMessage
+	askN  int
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n, err := w.w.Write(p)
-	// A response that could not be written counts as answered too:
-	// nobody would read it, and waiting for it would only delay the exit.
 	w.partial = append(w.partial, p...)
+	var err error
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
 		if i < 0 {
 			break
 		}
-		w.pending.done(w.partial[:i])
+		msg := w.partial[:i+1]
+		// A response that could not be written counts as answered too:
+		// nobody would read it, and waiting for it would only delay the
+		// exit.
+		if !w.pending.done(msg[:i]) {
+			if _, werr := w.w.Write(msg); werr != nil && err == nil {
+				err = werr
+			}
+		}
 		w.partial = w.partial[i+1:]
 	}
-	return n, err
+	if len(w.partial) == 0 {
+		w.partial = nil
+	}
+	return len(p), err
 }
 
 // notify writes a notification at once, from the caller's goroutine: a
@@ -265,6 +290,86 @@ func (w *responseWriter) notify(method string, params map[string]any) error {
 	return err
 }
 
+// askPrefix starts the IDs of this transport's elicitation requests: a
+// string, which mcp-go's own requests (numbers) never are.
+const askPrefix = "ecs-keypair-mcp-approval-"
+
+// elicit asks the client's user with elicitation/create and waits for the
+// answer. When ctx ends first, the request is withdrawn with
+// notifications/cancelled, and an answer that comes later is dropped.
+func (w *responseWriter) elicit(ctx context.Context, params mcp.ElicitationParams) (*mcp.ElicitationResult, error) {
+	w.askMu.Lock()
+	w.askN++
+	id := fmt.Sprintf("%s%d", askPrefix, w.askN)
+	answer := make(chan json.RawMessage, 1)
+	w.asks[id] = answer
+	w.askMu.Unlock()
+	forget := func() {
+		w.askMu.Lock()
+		delete(w.asks, id)
+		w.askMu.Unlock()
+	}
+	msg, err := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": id, "method": string(mcp.MethodElicitationCreate), "params": params})
+	if err == nil {
+		_, err = w.Write(append(msg, '\n'))
+	}
+	if err != nil {
+		forget()
+		return nil, err
+	}
+	select {
+	case raw := <-answer:
+		var reply struct {
+			Result *mcp.ElicitationResult `json:"result"`
+			Error  *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		switch {
+		case json.Unmarshal(raw, &reply) != nil:
+			return nil, errors.New("the client's answer is not valid JSON-RPC")
+		case reply.Error != nil:
+			return nil, fmt.Errorf("the client answered with error %d: %s", reply.Error.Code, reply.Error.Message)
+		case reply.Result == nil:
+			return nil, errors.New("the client's answer has no result")
+		}
+		return reply.Result, nil
+	case <-ctx.Done():
+		forget()
+		_ = w.notify("notifications/cancelled", map[string]any{"requestId": id, "reason": "the server stopped waiting for an answer"})
+		return nil, ctx.Err()
+	}
+}
+
+// answered hands a line that answers one of this transport's elicitation
+// requests to its waiter, and reports whether it was one (those never
+// reach mcp-go, which did not send them).
+func (w *responseWriter) answered(line []byte) bool {
+	if !bytes.Contains(line, []byte(askPrefix)) {
+		return false
+	}
+	var m struct {
+		ID     any     `json:"id"`
+		Method *string `json:"method"`
+	}
+	if json.Unmarshal(line, &m) != nil || m.Method != nil {
+		return false
+	}
+	id, ok := m.ID.(string)
+	if !ok || !strings.HasPrefix(id, askPrefix) {
+		return false
+	}
+	w.askMu.Lock()
+	answer := w.asks[id]
+	delete(w.asks, id)
+	w.askMu.Unlock()
+	if answer != nil {
+		answer <- bytes.Clone(line)
+	}
+	return true // a late answer, to a request withdrawn, is dropped too
+}
+
 // refuse answers a message over the size limit with Invalid Request.
 func (w *responseWriter) refuse(id json.RawMessage, size, max int) {
 	msg, _ := json.Marshal(map[string]any{
@@ -278,18 +383,20 @@ func (w *responseWriter) refuse(id json.RawMessage, size, max int) {
 	_, _ = w.Write(append(msg, '\n'))
 }
 
-// inflight is the set of requests read and not yet answered, by id.
+// inflight is the set of requests read and not yet answered, by id, and
+// those of them the client cancelled.
 type inflight struct {
-	mu    sync.Mutex
-	ids   map[string]int
-	n     int
-	empty chan struct{} // closed while n == 0
+	mu        sync.Mutex
+	ids       map[string]int
+	cancelled map[string]bool
+	n         int
+	empty     chan struct{} // closed while n == 0
 }
 
 func newInflight() *inflight {
 	empty := make(chan struct{})
 	close(empty)
-	return &inflight{ids: map[string]int{}, empty: empty}
+	return &inflight{ids: map[string]int{}, cancelled: map[string]bool{}, empty: empty}
 }
 
 // envelope is what the in-flight set reads of a JSON-RPC message.
@@ -298,6 +405,9 @@ type envelope struct {
 	Method string          `json:"method"`
 	Result json.RawMessage `json:"result"`
 	Error  json.RawMessage `json:"error"`
+	Params struct {
+		RequestID json.RawMessage `json:"requestId"`
+	} `json:"params"`
 }
 
 // idKey is an id as a map key: 7 and 7.0 are one id, "7" another.
@@ -311,9 +421,21 @@ func idKey(raw json.RawMessage) (string, bool) {
 
 // start records a line read, when it is a request (a method and an id):
 // the server answers it.
+// start records a line read: a request (a method and an id), which the
+// server answers, or the client's cancellation of one in flight.
 func (f *inflight) start(line []byte) {
 	var m envelope
 	if json.Unmarshal(line, &m) != nil || m.Method == "" {
+		return
+	}
+	if m.Method == "notifications/cancelled" {
+		if key, ok := idKey(m.Params.RequestID); ok {
+			f.mu.Lock()
+			if f.ids[key] > 0 {
+				f.cancelled[key] = true
+			}
+			f.mu.Unlock()
+		}
 		return
 	}
 	key, ok := idKey(m.ID)
@@ -329,27 +451,32 @@ func (f *inflight) start(line []byte) {
 	f.ids[key]++
 }
 
-// done records a message written, when it answers a request in flight.
-func (f *inflight) done(msg []byte) {
+// done records a message about to be written, when it answers a request in
+// flight, and reports whether it must be held back: the client cancelled
+// that request.
+func (f *inflight) done(msg []byte) (cancelled bool) {
 	var m envelope
 	if json.Unmarshal(msg, &m) != nil || m.Method != "" || (m.Result == nil && m.Error == nil) {
-		return
+		return false
 	}
 	key, ok := idKey(m.ID)
 	if !ok {
-		return
+		return false
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ids[key] == 0 {
-		return
+		return false
 	}
+	cancelled = f.cancelled[key]
 	if f.ids[key]--; f.ids[key] == 0 {
 		delete(f.ids, key)
+		delete(f.cancelled, key)
 	}
 	if f.n--; f.n == 0 {
 		close(f.empty)
 	}
+	return cancelled
 }
 
 // idle is closed when no request is in flight.

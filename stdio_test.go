@@ -48,6 +48,13 @@ func startStdio(t *testing.T, cfg stdioConfig) *stdioSession {
 // startStdioWith serves s with serveStdio on pipes, initialized.
 func startStdioWith(t *testing.T, s *server.MCPServer, cfg stdioConfig) *stdioSession {
 	t.Helper()
+	return startStdioWithCaps(t, s, cfg, `{}`)
+}
+
+// startStdioWithCaps is startStdioWith for a client with these
+// capabilities (JSON).
+func startStdioWithCaps(t *testing.T, s *server.MCPServer, cfg stdioConfig, caps string) *stdioSession {
+	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,7 +84,7 @@ func startStdioWith(t *testing.T, s *server.MCPServer, cfg stdioConfig) *stdioSe
 		inW.Close()
 		outR.Close()
 	})
-	ss.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
+	ss.send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":` + caps + `,"clientInfo":{"name":"t","version":"0"}}}`)
 	ss.next()
 	ss.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	return ss

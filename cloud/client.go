@@ -45,7 +45,11 @@ const (
 	deadlineMargin = 500 * time.Millisecond
 	// abandonGrace bounds the wait for a request's outcome once its context
 	// has ended; the transport aborts the request, so it is rarely needed.
-	abandonGrace = 2 * time.Second
+	abandonGrace = time.Second
+	// lookUpGrace is how far past the call's deadline the look-up after a
+	// lost create or import may run: the call still answers within its
+	// deadline plus abandonGrace and this, 3 s at most.
+	lookUpGrace = 2 * time.Second
 )
 
 var getenv = os.Getenv
@@ -97,6 +101,11 @@ type Client struct {
 	retry          RetryPolicy
 	pool           chan pooled
 	pageHints      pageHints
+	// slots bounds the requests in flight, for all calls together: a
+	// call over many regions is as gentle with the API as one over one.
+	slots chan struct{}
+	// regions caches the region list: regions change rarely.
+	regions regionCache
 }
 
 // pooled is an idle SDK client and the transport it owns.
@@ -169,6 +178,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	// Enough idle SDK clients for a few calls at full concurrency.
 	c.pool = make(chan pooled, 2*c.concurrency)
+	c.slots = make(chan struct{}, c.concurrency)
 
 	endpoint := "the region's public endpoint (https://ecs.<region>.aliyuncs.com)"
 	if c.domain != "" {
@@ -184,6 +194,16 @@ func New(cfg Config) (*Client, error) {
 	c.log.Debug("ecs client ready", "endpoint", endpoint, "credentials", source,
 		"timeout", c.timeout, "concurrency", c.concurrency)
 	return c, nil
+}
+
+// CheckCredentials looks for the credentials without sending a request, so
+// that a call that would fail for their lack fails before it changes
+// anything on this machine.
+func (c *Client) CheckCredentials() error {
+	if _, err := c.creds.GetCredentials(); err != nil {
+		return c.mapError("", err)
+	}
+	return nil
 }
 
 // SDKDebugEnabled reports DEBUG=...sdk..., which makes the SDK (reading
@@ -365,8 +385,14 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 	req.SetReadTimeout(timeout)
 	req.SetConnectTimeout(min(timeout, c.connectTimeout))
 
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return zero, canceledError(action, ctx.Err())
+	}
 	p, err := c.sdkClient()
 	if err != nil {
+		<-c.slots
 		return zero, c.mapError(action, err)
 	}
 	type outcome struct {
@@ -379,6 +405,9 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 	go func() {
 		var o outcome
 		defer func() {
+			// The slot is held until the request is over, also when the
+			// caller stopped waiting for it.
+			defer func() { <-c.slots }()
 			wrote := p.tr.unbind()
 			if r := recover(); r != nil {
 				// The SDK panics on some malformed answers (e.g. a
@@ -390,10 +419,10 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 			} else {
 				c.release(p)
 			}
-			if o.err != nil && o.err.HTTPStatus == 0 {
-				// No error answer: if the request went out, the API may
-				// have applied it.
-				o.err.maybeApplied = wrote
+			if o.err != nil && wrote && !o.err.refused() {
+				// The request went out and nothing proves it was refused:
+				// the API may have applied it.
+				o.err.maybeApplied = true
 			}
 			c.logResult(action, region, start, o.err)
 			done <- o

@@ -695,7 +695,7 @@ func TestPerBatchTransportFailure(t *testing.T) {
 		t.Fatalf("results %d, ids %v", len(results), ids)
 	}
 	for _, r := range results {
-		if r.Success || r.Code != CodeConnectionFailed || !strings.Contains(r.Message, "may or may not") {
+		if r.Success || r.Code != CodeConnectionFailed || !strings.Contains(r.Message, "without an answer") {
 			t.Fatalf("dropped batch: %+v", r)
 		}
 	}

@@ -25,10 +25,12 @@ const (
 	// CodeConnectionFailed: the endpoint could not be reached, or the
 	// connection broke before an answer arrived.
 	CodeConnectionFailed = "ConnectionFailed"
-	// CodeRequestTimeout: no answer within Config.Timeout.
+	// CodeRequestTimeout: no answer within Config.Timeout, or the caller's
+	// context passed its deadline (the Error then unwraps to
+	// context.DeadlineExceeded).
 	CodeRequestTimeout = "RequestTimeout"
-	// CodeRequestCanceled: the caller's context ended (cancelled or past
-	// its deadline); the Error unwraps to ctx.Err().
+	// CodeRequestCanceled: the caller's context was cancelled; the Error
+	// unwraps to context.Canceled.
 	CodeRequestCanceled = "RequestCanceled"
 	// CodeTLSError: the endpoint's certificate could not be verified.
 	CodeTLSError = "TLSError"
@@ -67,9 +69,13 @@ type Error struct {
 	// Action is the API action that failed, e.g. "CreateKeyPair".
 	Action string
 
-	// maybeApplied is set when the request went out and no answer came
-	// back: a write may or may not have taken effect (see MaybeApplied).
+	// maybeApplied is set when the request went out and what came back (if
+	// anything) does not prove that it was refused: a write may or may not
+	// have taken effect (see MaybeApplied).
 	maybeApplied bool
+	// apiAnswer is set when the error is the API's own JSON error body, as
+	// opposed to a gateway's page, an empty body or no answer at all.
+	apiAnswer bool
 
 	// cause is only ever a context error, so that errors.Is(err,
 	// context.Canceled) works; raw SDK errors are never kept, as their text
@@ -91,8 +97,21 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the context error behind a CodeRequestCanceled error.
+// Unwrap returns the context error behind a CodeRequestCanceled or
+// CodeRequestTimeout error.
 func (e *Error) Unwrap() error { return e.cause }
+
+// ErrorCode returns Code: every error with a code a tool result shows has
+// this method.
+func (e *Error) ErrorCode() string { return e.Code }
+
+// refused reports an answer that proves the request was not applied: the
+// API's own JSON error body with a 4xx status. A 5xx may come after the
+// work was done, and a body that is not the API's (a gateway's 502 or 504
+// page) says nothing about whether the API got the request.
+func (e *Error) refused() bool {
+	return e.apiAnswer && e.HTTPStatus >= 400 && e.HTTPStatus < 500
+}
 
 // authCodes are failures that concern the credentials or the request
 // signature: every request of a call fails the same way, so batch
@@ -128,7 +147,7 @@ func callWide(errs []error) error {
 	if !errors.As(errs[0], &e) {
 		return errs[0]
 	}
-	if authCodes[e.Code] || e.Code == CodeRequestCanceled || e.Code == "InvalidRegionId.NotFound" {
+	if authCodes[e.Code] || e.cause != nil || e.Code == "InvalidRegionId.NotFound" {
 		return e
 	}
 	return nil
@@ -144,13 +163,13 @@ func retryableServerError(code string, status int) bool {
 	return status >= 500
 }
 
-// canceledError wraps a context error.
+// canceledError wraps a context error: CodeRequestTimeout when its deadline
+// passed, CodeRequestCanceled when it was cancelled.
 func canceledError(action string, err error) *Error {
-	msg := "the request was cancelled"
 	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "the caller's deadline passed before an answer arrived"
+		return &Error{Code: CodeRequestTimeout, Message: "the call's time ran out before an answer arrived", Action: action, cause: err}
 	}
-	return &Error{Code: CodeRequestCanceled, Message: msg, Action: action, cause: err}
+	return &Error{Code: CodeRequestCanceled, Message: "the request was cancelled", Action: action, cause: err}
 }
 
 const (
@@ -220,6 +239,7 @@ func (c *Client) mapServerError(action string, se *sdkerrors.ServerError) *Error
 		RequestID:  se.RequestId(),
 		Retryable:  retryableServerError(code, se.HttpStatus()),
 		Action:     action,
+		apiAnswer:  se.ErrorCode() != "",
 	}
 }
 
@@ -264,7 +284,7 @@ func (c *Client) mapTransportError(action string, err error) *Error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		e.Code = CodeRequestTimeout
-		e.Message = fmt.Sprintf("no answer from %s within %s; the request may or may not have been applied", host, c.timeout)
+		e.Message = fmt.Sprintf("no answer from %s within %s", host, c.timeout)
 	case errors.As(err, &dnsErr):
 		e.Message = fmt.Sprintf("cannot resolve %s (check the region ID and the network)", dnsErr.Name)
 		e.Retryable = dnsErr.IsTemporary || dnsErr.IsTimeout
@@ -275,9 +295,9 @@ func (c *Client) mapTransportError(action string, err error) *Error {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Message = fmt.Sprintf("%s refused the connection", host)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		e.Message = fmt.Sprintf("the connection to %s was reset; the request may or may not have been applied", host)
+		e.Message = fmt.Sprintf("the connection to %s was reset before an answer arrived", host)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		e.Message = fmt.Sprintf("%s closed the connection without an answer; the request may or may not have been applied", host)
+		e.Message = fmt.Sprintf("%s closed the connection without an answer", host)
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 		e.Message = fmt.Sprintf("%s is unreachable from this network", host)
 	default:

@@ -31,7 +31,7 @@ func TestMapTransportError(t *testing.T) {
 		say       string
 	}{
 		{"refused", wrap(opErr(syscall.ECONNREFUSED)), CodeConnectionFailed, true, "refused"},
-		{"reset", wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), CodeConnectionFailed, true, "may or may not"},
+		{"reset", wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), CodeConnectionFailed, true, "was reset"},
 		{"eof", wrap(io.EOF), CodeConnectionFailed, true, "without an answer"},
 		{"unexpected eof", wrap(io.ErrUnexpectedEOF), CodeConnectionFailed, true, "without an answer"},
 		{"timeout", wrap(&timeoutErr{}), CodeRequestTimeout, true, "within 7s"},

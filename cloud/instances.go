@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
@@ -11,8 +12,59 @@ import (
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
-// DescribeRegions lists the regions ECS offers, with English names.
+// regionCache is the region list as DescribeRegions last said it.
+type regionCache struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+// RegionIDs returns the IDs of the regions ECS offers, from the list this
+// client read last, or, when it has none or refresh is set, from
+// DescribeRegions. Regions change rarely; refresh after a region turned
+// out unknown.
+func (c *Client) RegionIDs(ctx context.Context, refresh bool) ([]string, error) {
+	c.regions.mu.Lock()
+	ids := c.regions.ids
+	c.regions.mu.Unlock()
+	if ids != nil && !refresh {
+		return slices.Clone(ids), nil
+	}
+	out, err := c.DescribeRegions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids = make([]string, len(out.Regions))
+	for i, r := range out.Regions {
+		ids[i] = r.RegionID
+	}
+	return ids, nil
+}
+
+// ForgetRegions drops the cached region list: the next RegionIDs reads it
+// again.
+func (c *Client) ForgetRegions() {
+	c.regions.mu.Lock()
+	c.regions.ids = nil
+	c.regions.mu.Unlock()
+}
+
+// DescribeRegions lists the regions ECS offers, with English names, and
+// keeps their IDs for RegionIDs.
 func (c *Client) DescribeRegions(ctx context.Context) (schema.DescribeRegionsOutput, error) {
+	out, err := c.describeRegions(ctx)
+	if err == nil {
+		ids := make([]string, len(out.Regions))
+		for i, r := range out.Regions {
+			ids[i] = r.RegionID
+		}
+		c.regions.mu.Lock()
+		c.regions.ids = ids
+		c.regions.mu.Unlock()
+	}
+	return out, err
+}
+
+func (c *Client) describeRegions(ctx context.Context) (schema.DescribeRegionsOutput, error) {
 	const action = "DescribeRegions"
 	req := ecs.CreateDescribeRegionsRequest()
 	req.AcceptLanguage = "en-US"
@@ -87,7 +139,7 @@ func (c *Client) DescribeInstances(ctx context.Context, in schema.DescribeInstan
 	}
 
 	all := func(ids []string) ([]ecs.Instance, error) {
-		return allPages(ctx, c, action, listingKey(action, in.RegionID, in.KeyPairName, in.Status, ids), schema.DescribeInstancesPageSize, func(number int) ([]ecs.Instance, int, error) {
+		return allPages(ctx, c, action, in.RegionID, listingKey(action, in.RegionID, in.KeyPairName, in.Status, ids), schema.DescribeInstancesPageSize, func(number int) ([]ecs.Instance, int, error) {
 			resp, err := page(ids, number, schema.DescribeInstancesPageSize)
 			if err != nil {
 				return nil, 0, err

@@ -69,11 +69,12 @@ func (c *Client) CreateKeyPair(ctx context.Context, in schema.CreateKeyPairInput
 					"key pair %q already exists in %s (created %s); this call created nothing. Choose another name.",
 					in.KeyPairName, in.RegionID, kp.CreationTime)}
 			}
-			return CreatedKeyPair{}, &Error{Code: CodeCreatedWithoutPrivateKey, Action: action, Message: fmt.Sprintf(
-				"key pair %q WAS CREATED in %s (fingerprint %s), but the answer carrying its private key was lost (%s), "+
-					"and a private key cannot be retrieved again. Unless someone else created it just now, delete it "+
-					"with delete_key_pairs and create it anew.",
-				in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, cause.Code)}
+			// The request ID is the lost answer's, when a gateway or the
+			// API sent one (a 5xx); the look-up's would mislead.
+			return CreatedKeyPair{}, &Error{Code: CodeCreatedWithoutPrivateKey, Action: action, RequestID: cause.RequestID, Message: fmt.Sprintf(
+				"key pair %q WAS CREATED in %s (fingerprint %s, created %s), but the answer carrying its private key was lost (%s), "+
+					"and a private key cannot be retrieved again",
+				in.KeyPairName, in.RegionID, kp.KeyPairFingerPrint, kp.CreationTime, cause.Code)}
 		})
 }
 
@@ -182,12 +183,13 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 		}
 		out.TotalCount = resp.TotalCount
 		for _, k := range resp.KeyPairs.KeyPair {
-			out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k))
+			out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k, in.RegionID))
 		}
 		return out, nil
 	}
 
-	pages, err := allPages(ctx, c, action, listingKey(action, in), schema.DescribeKeyPairsPageSize, func(number int) ([]ecs.KeyPair, int, error) {
+	pages, err := allPages(ctx, c, action, in.RegionID, listingKey(action, in.RegionID, in.KeyPairName, in.KeyPairFingerPrint,
+		in.ResourceGroupID, in.Tags, in.IncludePublicKey), schema.DescribeKeyPairsPageSize, func(number int) ([]ecs.KeyPair, int, error) {
 		resp, err := page(number, schema.DescribeKeyPairsPageSize)
 		if err != nil {
 			return nil, 0, err
@@ -204,14 +206,15 @@ func (c *Client) DescribeKeyPairs(ctx context.Context, in schema.DescribeKeyPair
 			continue
 		}
 		seen[k.KeyPairName] = true
-		out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k))
+		out.KeyPairs = append(out.KeyPairs, keyPairFromAPI(k, in.RegionID))
 	}
 	out.TotalCount = len(out.KeyPairs)
 	return out, nil
 }
 
-func keyPairFromAPI(k ecs.KeyPair) schema.KeyPair {
+func keyPairFromAPI(k ecs.KeyPair, region string) schema.KeyPair {
 	kp := schema.KeyPair{
+		RegionID:           region,
 		KeyPairName:        k.KeyPairName,
 		KeyPairFingerPrint: k.KeyPairFingerPrint,
 		CreationTime:       k.CreationTime,
@@ -256,7 +259,7 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 	}
 	batches := chunk(names, schema.DeleteKeyPairsBatch)
 	results := make([]BatchResult, len(batches))
-	progress := newTally(ctx, action, len(batches))
+	progress := newTally(ctx, action, region, len(batches))
 	c.forEach(len(batches), func(i int) {
 		defer progress.step()
 		req := ecs.CreateDeleteKeyPairsRequest()
@@ -295,6 +298,9 @@ type InstanceResult struct {
 	// that of the request when it failed as a whole).
 	Code    string
 	Message string
+	// MaybeApplied is set when the request failed without a refusal: the
+	// change may have been made all the same.
+	MaybeApplied bool
 }
 
 // AttachKeyPair binds a key pair to instances, in batches of 50 sent
@@ -330,7 +336,7 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 		requestID string
 		results   []ecs.Result
 	}
-	progress := newTally(ctx, action, len(batches))
+	progress := newTally(ctx, action, region, len(batches))
 	c.forEach(len(batches), func(i int) {
 		defer progress.step()
 		ids := batches[i]
@@ -413,7 +419,7 @@ func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
 			code, msg = e.Code, e.Message
 		}
 		for i, id := range ids {
-			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg}
+			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
 		}
 		return out
 	}
@@ -425,7 +431,7 @@ func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
 		r, ok := byID[id]
 		if !ok {
 			out[i] = InstanceResult{InstanceID: id, Code: CodeInvalidResponse,
-				Message: "the API returned no result for this instance; check it with describe_instances"}
+				Message: "the API returned no result for this instance"}
 			continue
 		}
 		ok, _ = strconv.ParseBool(r.Success)

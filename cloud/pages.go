@@ -14,7 +14,7 @@ import (
 // of a destructive call and then the confirmed call). Otherwise, and for
 // pages past the hint, the rest follow page 1 concurrently (bounded). Pages
 // past the end come back empty and are dropped.
-func allPages[T any](ctx context.Context, c *Client, action, key string, size int, fetch func(number int) ([]T, int, error)) ([]T, error) {
+func allPages[T any](ctx context.Context, c *Client, action, region, key string, size int, fetch func(number int) ([]T, int, error)) ([]T, error) {
 	type page struct {
 		items []T
 		total int
@@ -26,7 +26,7 @@ func allPages[T any](ctx context.Context, c *Client, action, key string, size in
 	}
 	pages := make([]page, max(hint, 1))
 	// Page 1 is reported with the others once the page count is known.
-	progress := newTally(ctx, action, hint)
+	progress := newTally(ctx, action, region, hint)
 	get := func(i int) {
 		pages[i].items, pages[i].total, pages[i].err = fetch(i + 1)
 		progress.step()

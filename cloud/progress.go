@@ -6,9 +6,9 @@ import (
 )
 
 // Progress receives the progress of an operation that sends several
-// requests (pages or batches): done of total have finished. Calls for one
-// operation come one at a time, with done increasing.
-type Progress func(action string, done, total int)
+// requests (pages or batches) in a region: done of total have finished.
+// Calls for one operation come one at a time, with done increasing.
+type Progress func(action, region string, done, total int)
 
 type progressKey struct{}
 
@@ -27,6 +27,7 @@ type tally struct {
 	ctx    context.Context
 	report Progress
 	action string
+	region string
 
 	mu       sync.Mutex
 	total    int // 0 while unknown
@@ -36,12 +37,12 @@ type tally struct {
 
 // newTally returns a tally for an operation of total requests (0: not yet
 // known), or nil, which counts nothing, when ctx has no Progress.
-func newTally(ctx context.Context, action string, total int) *tally {
+func newTally(ctx context.Context, action, region string, total int) *tally {
 	p, _ := ctx.Value(progressKey{}).(Progress)
 	if p == nil {
 		return nil
 	}
-	return &tally{ctx: ctx, report: p, action: action, total: total}
+	return &tally{ctx: ctx, report: p, action: action, region: region, total: total}
 }
 
 // step records one request that has finished (with an answer, or an error
@@ -75,6 +76,6 @@ func (t *tally) flush() {
 	}
 	for t.reported < t.done {
 		t.reported++
-		t.report(t.action, t.reported, max(t.total, t.reported))
+		t.report(t.action, t.region, t.reported, max(t.total, t.reported))
 	}
 }

@@ -38,9 +38,12 @@ func TestBackoff(t *testing.T) {
 // flaky answers the first failures requests of one action with a fault,
 // then hands every request to the emulator.
 type flaky struct {
-	emu      http.Handler
-	action   string
-	fault    string // "throttle", "503", "drop-before", "drop-after"
+	emu    http.Handler
+	action string
+	// "throttle", "503", "drop-before", "drop-after", and, applied first,
+	// "500-after" (the API's InternalError) and "504-html-after" (a
+	// gateway's page)
+	fault    string
 	failures int
 
 	mu    sync.Mutex
@@ -76,6 +79,14 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "drop-after":
 		f.emu.ServeHTTP(httptest.NewRecorder(), r)
 		panic(http.ErrAbortHandler)
+	case "500-after":
+		f.emu.ServeHTTP(httptest.NewRecorder(), r)
+		body(500, "InternalError")
+	case "504-html-after":
+		f.emu.ServeHTTP(httptest.NewRecorder(), r)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(504)
+		fmt.Fprint(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
 	case "drop-before":
 		panic(http.ErrAbortHandler)
 	}
@@ -130,7 +141,13 @@ func TestRetries(t *testing.T) {
 		{"read dropped", "DescribeKeyPairs", read, "drop-after", 1, outcome{"", 2, 2, false}},
 		{"delete dropped after", "DeleteKeyPairs", del, "drop-after", 2, outcome{"", 3, 0, false}},
 		{"create throttled", "CreateKeyPair", create, "throttle", 2, outcome{"", 3, 0, true}},
-		{"create 503", "CreateKeyPair", create, "503", 1, outcome{"", 2, 0, true}},
+		// A 5xx may come after the work was done: looked up, found absent,
+		// then sent again.
+		{"create 503", "CreateKeyPair", create, "503", 1, outcome{"", 2, 1, true}},
+		{"create applied, then 500", "CreateKeyPair", create, "500-after", 1, outcome{CodeCreatedWithoutPrivateKey, 1, 1, true}},
+		{"create applied, then a gateway's 504 page", "CreateKeyPair", create, "504-html-after", 1, outcome{CodeCreatedWithoutPrivateKey, 1, 1, true}},
+		{"import applied, then 500", "ImportKeyPair", imp, "500-after", 1, outcome{"", 1, 1, true}},
+		{"import applied, then a gateway's 504 page", "ImportKeyPair", imp, "504-html-after", 1, outcome{"", 1, 1, true}},
 		{"create dropped before", "CreateKeyPair", create, "drop-before", 2, outcome{"", 3, 2, true}},
 		{"create dropped after", "CreateKeyPair", create, "drop-after", 1, outcome{CodeCreatedWithoutPrivateKey, 1, 1, true}},
 		{"create dropped before, always", "CreateKeyPair", create, "drop-before", 9, outcome{CodeConnectionFailed, 4, 4, false}},
@@ -212,7 +229,7 @@ func TestCreateCanceledIsLookedUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(bg, 100*time.Millisecond)
 	defer cancel()
 	_, err := c.CreateKeyPair(ctx, schema.CreateKeyPairInput{RegionID: "cn-hangzhou", KeyPairName: "slow"})
-	e := wantError(t, err, CodeRequestCanceled, 0)
+	e := wantError(t, err, CodeRequestTimeout, 0)
 	if !errors.Is(err, context.DeadlineExceeded) || MaybeApplied(err) || !strings.Contains(e.Message, `"slow" does not exist`) {
 		t.Errorf("err = %+v", e)
 	}
@@ -288,7 +305,7 @@ func TestProgress(t *testing.T) {
 	c := env.client()
 	var mu sync.Mutex
 	var got []string
-	ctx := WithProgress(bg, func(action string, done, total int) {
+	ctx := WithProgress(bg, func(action, _ string, done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, fmt.Sprintf("%s %d/%d", action, done, total))

@@ -52,10 +52,10 @@ func sendWrite[R any](ctx context.Context, c *Client, action, region, name strin
 		}
 		kp, requestID, lookErr := c.lookUpKeyPair(ctx, region, name)
 		if lookErr != nil {
-			return zero, &Error{Code: CodeOutcomeUnknown, Action: action, cause: e.cause, Message: fmt.Sprintf(
-				"%s of key pair %q in %s failed without an answer (%s), and looking whether it was applied failed too (%s). "+
-					"Check with describe_key_pairs: if %q exists, its private key (for a created key pair) is lost: delete it.",
-				action, name, region, e.Code, errorCode(lookErr), name)}
+			return zero, &Error{Code: CodeOutcomeUnknown, Action: action, cause: e.cause, maybeApplied: true, Message: fmt.Sprintf(
+				"%s of key pair %q in %s may or may not have been applied: it failed without a refusal from the API (%s), "+
+					"and looking whether key pair %q exists failed too (%s)",
+				action, name, region, e.Code, name, errorCode(lookErr))}
 		}
 		if kp != nil {
 			return found(*kp, requestID, e)
@@ -77,23 +77,26 @@ func notApplied(ctx context.Context, e *Error, name string) *Error {
 		out = *canceledError(e.Action, err)
 	}
 	out.maybeApplied = false
-	msg := strings.TrimSuffix(out.Message, "; the request may or may not have been applied")
 	out.Message = fmt.Sprintf("%s. Checked afterwards: key pair %q does not exist, so nothing was changed; it is safe to try again.",
-		strings.TrimRight(msg, ". "), name)
+		strings.TrimRight(out.Message, ". "), name)
 	return &out
 }
 
 // lookUpKeyPair finds the key pair named name in region, or returns nil. It
-// runs after a write failed without an answer, maybe because ctx ended, and
+// runs after a write failed without a refusal, maybe because ctx ended, and
 // what became of the write must be known all the same: so it has a context
-// of its own, bounded by RetryPolicy.VerifyTimeout. It waits
-// RetryPolicy.Settle first, so that a request still on its way lands before
-// the look.
+// of its own, bounded by RetryPolicy.VerifyTimeout and by lookUpGrace past
+// ctx's deadline. It waits RetryPolicy.Settle first (at most a third of
+// its time), so that a request still on its way lands before the look.
 func (c *Client) lookUpKeyPair(ctx context.Context, region, name string) (*ecs.KeyPair, string, error) {
 	const action = "DescribeKeyPairs"
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.retry.VerifyTimeout)
+	deadline := time.Now().Add(c.retry.VerifyTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(lookUpGrace).Before(deadline) {
+		deadline = dl.Add(lookUpGrace)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
-	wait(ctx, c.retry.Settle)
+	wait(ctx, min(c.retry.Settle, time.Until(deadline)/3))
 	req := ecs.CreateDescribeKeyPairsRequest()
 	req.RegionId = region
 	req.KeyPairName = name // names never hold the wildcard '*': an exact match

@@ -47,6 +47,15 @@ func bindValue(raw json.RawMessage, v reflect.Value, path string) *Error {
 		return nil
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		// An optional argument whose absence means something (inUse):
+		// present, it points to its value.
+		p := reflect.New(v.Type().Elem())
+		if err := bindValue(raw, p.Elem(), path); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
 	case reflect.Struct:
 		return bindObject(raw, v, path)
 	case reflect.Slice:
@@ -86,8 +95,11 @@ func bindValue(raw json.RawMessage, v reflect.Value, path string) *Error {
 		if raw[0] == '"' || json.Unmarshal(raw, &f) != nil {
 			return typeError(path, "an integer", raw)
 		}
-		if f != math.Trunc(f) || math.Abs(f) > 1<<31 {
+		if f != math.Trunc(f) {
 			return errorf(codeInvalidParameter, "%s must be a whole number, got %s", path, clip(string(raw)))
+		}
+		if f < math.MinInt32 || f > math.MaxInt32 {
+			return errorf(codeInvalidParameter, "%s %s is out of range: give a whole number from 1 to %d", path, clip(string(raw)), math.MaxInt32)
 		}
 		v.SetInt(int64(f))
 		return nil

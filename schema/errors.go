@@ -18,6 +18,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// ErrorCode returns Code.
+func (e *Error) ErrorCode() string { return e.Code }
+
 // Codes used by the local checks. Those with a dot are the cloud's own.
 const (
 	codeInvalidParameter = "InvalidParameter"

@@ -89,6 +89,17 @@ const (
 	BindKeyPairBatch          = 50  // AttachKeyPair and DetachKeyPair InstanceIds maximum
 )
 
+// AllRegions, as the one entry of regionIds, means every region
+// describe_regions lists (within the server's --regions).
+const AllRegions = "*"
+
+// MaxRegionIDs bounds regionIds: far above the number of ECS regions.
+const MaxRegionIDs = 100
+
+// NextTokenMaxLength bounds a nextToken argument, far above the tokens the
+// describe tools hand out.
+const NextTokenMaxLength = 1024
+
 // MaxListItems is the tools' own limit on a list argument (keyPairNames,
 // and instanceIds of attach_key_pair and detach_key_pair): one call of a
 // tool, several API batches.

@@ -48,6 +48,8 @@ var (
 		"keyPairNames":           {"minItems": 1, "maxItems": MaxListItems},
 		"instanceIds (tool)":     {"minItems": 1, "maxItems": MaxListItems},
 		"instanceIds (describe)": {"minItems": 1, "maxItems": DescribeInstancesIDsBatch},
+		"regionIds":              {"minItems": 1, "maxItems": MaxRegionIDs},
+		"nextToken":              {"maxLength": NextTokenMaxLength},
 	}
 )
 
@@ -60,10 +62,11 @@ func expectedLimits() map[reflect.Type]map[string]limits {
 		reflect.TypeFor[DescribeInstancesInput](): {
 			"regionId": l["regionId"], "instanceIds": l["instanceIds (describe)"], "keyPairName": l["keyPairName (filter)"],
 			"pageNumber": pageNumber, "pageSize": {"minimum": 1, "maximum": DescribeInstancesPageSize},
+			"nextToken": l["nextToken"],
 		},
 		reflect.TypeFor[DescribeKeyPairsInput](): {
-			"regionId": l["regionId"], "keyPairName": l["keyPairName (filter)"], "keyPairFingerPrint": l["keyPairFingerPrint"],
-			"pageNumber": pageNumber, "pageSize": {"minimum": 1, "maximum": DescribeKeyPairsPageSize},
+			"regionId": l["regionId"], "regionIds": l["regionIds"], "keyPairName": l["keyPairName (filter)"], "keyPairFingerPrint": l["keyPairFingerPrint"],
+			"pageNumber": pageNumber, "pageSize": {"minimum": 1, "maximum": DescribeKeyPairsPageSize}, "nextToken": l["nextToken"],
 			"resourceGroupId": l["resourceGroupId"],
 			"tags":            l["tags"], "tags.items.key": l["tags.items.key"], "tags.items.value": l["tags.items.value"],
 		},
@@ -72,7 +75,7 @@ func expectedLimits() map[reflect.Type]map[string]limits {
 			"tags": l["tags"], "tags.items.key": l["tags.items.key"], "tags.items.value": l["tags.items.value"],
 		},
 		reflect.TypeFor[ImportKeyPairInput](): {
-			"regionId": l["regionId"], "keyPairName": l["keyPairName (import)"], "publicKeyBody": l["publicKeyBody"],
+			"regionId": l["regionId"], "regionIds": l["regionIds"], "keyPairName": l["keyPairName (import)"], "publicKeyBody": l["publicKeyBody"],
 			"resourceGroupId": l["resourceGroupId"],
 			"tags":            l["tags"], "tags.items.key": l["tags.items.key"], "tags.items.value": l["tags.items.value"],
 		},

@@ -71,12 +71,24 @@ func (in *DescribeInstancesInput) Validate() error {
 	if in.Status != "" && !slices.Contains(instanceStatuses, in.Status) {
 		return errorf(codeStatus, "status %s is not an instance status: give one of %s (case-sensitive), or leave status out", quote(in.Status), strings.Join(instanceStatuses, ", "))
 	}
-	return checkPage(in.PageNumber, in.PageSize, DescribeInstancesPageSize, "instances")
+	if err := checkPage(in.PageNumber, in.PageSize, DescribeInstancesPageSize, "instances"); err != nil {
+		return err
+	}
+	return checkNextToken(in.NextToken, in.PageNumber)
+}
+
+// checkNextToken refuses a nextToken given with pageNumber and pageSize:
+// the two ways of paging do not mix.
+func checkNextToken(token string, pageNumber int) error {
+	if token != "" && pageNumber > 0 {
+		return errorf(codeInvalidParameter, "give nextToken or pageNumber and pageSize, not both: nextToken continues a result that was truncated")
+	}
+	return nil
 }
 
 // Validate checks describe_key_pairs' arguments.
 func (in *DescribeKeyPairsInput) Validate() error {
-	if err := checkRegionID(in.RegionID); err != nil {
+	if err := checkRegions(in.RegionID, in.RegionIDs); err != nil {
 		return err
 	}
 	if err := checkFilterName("keyPairName", in.KeyPairName); err != nil {
@@ -86,6 +98,12 @@ func (in *DescribeKeyPairsInput) Validate() error {
 		return err
 	}
 	if err := checkPage(in.PageNumber, in.PageSize, DescribeKeyPairsPageSize, "key pairs"); err != nil {
+		return err
+	}
+	if in.RegionIDs != nil && in.PageNumber > 0 {
+		return errorf(codeInvalidParameter, "pageNumber and pageSize page one region: with regionIds, omit them; a result holds as many key pairs as fit, and nextToken continues")
+	}
+	if err := checkNextToken(in.NextToken, in.PageNumber); err != nil {
 		return err
 	}
 	if err := checkResourceGroupID(in.ResourceGroupID); err != nil {
@@ -118,7 +136,7 @@ func (in *CreateKeyPairInput) Validate() error {
 // Validate checks import_key_pair's arguments. It never puts any of the
 // public key body in an error beyond its key type.
 func (in *ImportKeyPairInput) Validate() error {
-	if err := checkRegionID(in.RegionID); err != nil {
+	if err := checkRegions(in.RegionID, in.RegionIDs); err != nil {
 		return err
 	}
 	if err := checkKeyPairName(in.KeyPairName, true); err != nil {
@@ -148,18 +166,17 @@ func (in *DeleteKeyPairsInput) Validate() error {
 	case n > MaxListItems:
 		return errorf(codeInvalidParameter, "keyPairNames has %d names; delete_key_pairs takes at most %d per call: split them into several calls", n, MaxListItems)
 	}
+	// Names are checked against the API's name rule (the import rule, the
+	// widest) before anything else: a name no rule allows names no key
+	// pair, and could only carry text meant to mislead.
 	seen := make(map[string]int, len(in.KeyPairNames))
 	for i, name := range in.KeyPairNames {
 		field := "keyPairNames[" + strconv.Itoa(i) + "]"
-		switch {
-		case name == "":
-			return errorf(codeKeyPairNames, "%s is empty: give the exact name of a key pair", field)
-		case !utf8.ValidString(name):
-			return errorf(codeKeyPairNames, "%s %s is not valid UTF-8 text", field, quote(name))
-		case strings.Contains(name, "*"):
-			return errorf(codeKeyPairNames, "%s %s contains '*': delete_key_pairs takes exact names, not wildcards; call describe_key_pairs with keyPairName %s to list the names it matches, then pass those names here", field, quote(name), quote(name))
-		case utf8.RuneCountInString(name) > KeyPairNameMaxLength:
-			return errorf(codeKeyPairNames, "%s %s has %d characters; a key pair name has at most %d", field, quote(name), utf8.RuneCountInString(name), KeyPairNameMaxLength)
+		if strings.Contains(name, "*") {
+			return errorf(codeKeyPairName, "%s %s contains '*': delete_key_pairs takes exact names, not wildcards; call describe_key_pairs with keyPairName %s to list the names it matches, then pass those names here", field, quote(name), quote(name))
+		}
+		if err := checkKeyPairNameField(field, name, true); err != nil {
+			return err
 		}
 		if j, dup := seen[name]; dup {
 			return errorf(codeInvalidParameter, "keyPairNames lists %s twice (keyPairNames[%d] and [%d]): give each name once", quote(name), j, i)
@@ -215,27 +232,32 @@ func checkRegionID(id string) error {
 // Letters and digits are Unicode ones (the Chinese documentation allows
 // Chinese characters); digits are decimal digits.
 func checkKeyPairName(name string, dot bool) error {
+	return checkKeyPairNameField("keyPairName", name, dot)
+}
+
+// checkKeyPairNameField is checkKeyPairName for the argument named field.
+func checkKeyPairNameField(field, name string, dot bool) error {
 	rule := fmt.Sprintf("(%d-%d characters: letters, digits, ':', '_', '-')", KeyPairNameMinLength, KeyPairNameMaxLength)
 	if dot {
 		rule = fmt.Sprintf("(%d-%d characters: letters, digits, ':', '_', '-', '.')", KeyPairNameMinLength, KeyPairNameMaxLength)
 	}
 	if name == "" {
-		return errorf(codeMissingParameter, "keyPairName is required: give the key pair's name %s", rule)
+		return errorf(codeMissingParameter, "%s is required: give the key pair's name %s", field, rule)
 	}
 	q := quote(name)
 	if !utf8.ValidString(name) {
-		return errorf(codeKeyPairName, "keyPairName %s is not valid UTF-8 text %s", q, rule)
+		return errorf(codeKeyPairName, "%s %s is not valid UTF-8 text %s", field, q, rule)
 	}
 	if hasAnyPrefix(name, keyPairNameBadPrefixes) {
-		return errorf(codeKeyPairName, "keyPairName %s must not start with %s %s", q, strings.Join(keyPairNameBadPrefixes, " or "), rule)
+		return errorf(codeKeyPairName, "%s %s must not start with %s %s", field, q, strings.Join(keyPairNameBadPrefixes, " or "), rule)
 	}
 	if n := utf8.RuneCountInString(name); n < KeyPairNameMinLength || n > KeyPairNameMaxLength {
-		return errorf(codeKeyPairName, "keyPairName %s has %d characters; it must have %d-%d %s", q, n, KeyPairNameMinLength, KeyPairNameMaxLength, rule)
+		return errorf(codeKeyPairName, "%s %s has %d characters; it must have %d-%d %s", field, q, n, KeyPairNameMinLength, KeyPairNameMaxLength, rule)
 	}
 	for i, r := range name {
 		if i == 0 {
 			if !unicode.IsLetter(r) {
-				return errorf(codeKeyPairName, "keyPairName %s must start with a letter %s", q, rule)
+				return errorf(codeKeyPairName, "%s %s must start with a letter %s", field, q, rule)
 			}
 			continue
 		}
@@ -243,9 +265,45 @@ func checkKeyPairName(name string, dot bool) error {
 			continue
 		}
 		if r == '.' {
-			return errorf(codeKeyPairName, "keyPairName %s must not contain '.' %s; '.' is allowed only in imported key pair names", q, rule)
+			return errorf(codeKeyPairName, "%s %s must not contain '.' %s; '.' is allowed only in imported key pair names", field, q, rule)
 		}
-		return errorf(codeKeyPairName, "keyPairName %s must not contain %s %s", q, strconv.QuoteRune(r), rule)
+		return errorf(codeKeyPairName, "%s %s must not contain %s %s", field, q, strconv.QuoteRune(r), rule)
+	}
+	return nil
+}
+
+// checkRegions checks the region arguments of a tool that acts in one
+// region or several: exactly one of regionId and regionIds; regionIds
+// holds region IDs, each once, or is ["*"] for every region.
+func checkRegions(regionID string, regionIDs []string) error {
+	switch {
+	case regionID != "" && regionIDs != nil:
+		return errorf(codeInvalidParameter, "give regionId or regionIds, not both: regionId for one region, regionIds for several (or [\"*\"] for all)")
+	case regionIDs == nil:
+		if regionID == "" {
+			return errorf(codeMissingParameter, "regionId or regionIds is required: regionId for one region (e.g. cn-hangzhou), regionIds for several, or [\"*\"] for every region (describe_regions lists them)")
+		}
+		return checkRegionID(regionID)
+	case len(regionIDs) == 0:
+		return errorf(codeInvalidParameter, "regionIds is empty: list region IDs, or give [\"*\"] for every region")
+	case len(regionIDs) > MaxRegionIDs:
+		return errorf(codeInvalidParameter, "regionIds has %d entries; give at most %d, or [\"*\"] for every region", len(regionIDs), MaxRegionIDs)
+	}
+	seen := map[string]int{}
+	for i, id := range regionIDs {
+		field := "regionIds[" + strconv.Itoa(i) + "]"
+		switch {
+		case id == AllRegions && len(regionIDs) > 1:
+			return errorf(codeInvalidParameter, "%s is \"*\", which means every region: give [\"*\"] alone, or list region IDs", field)
+		case id == AllRegions:
+			continue
+		case !ValidRegionID(id):
+			return errorf(CodeInvalidRegionID, "%s %s is not a region ID: region IDs are %s (describe_regions lists them)", field, quote(id), RegionIDRule)
+		}
+		if j, dup := seen[id]; dup {
+			return errorf(codeInvalidParameter, "regionIds lists %s twice (regionIds[%d] and [%d]): give each region once", quote(id), j, i)
+		}
+		seen[id] = i
 	}
 	return nil
 }

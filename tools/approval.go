@@ -16,41 +16,59 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-
-	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
 // Human approval of destructive calls.
 //
 // confirm: true is set by the model. Where the client can show a form to
-// its user (elicitation), a confirmed delete, attach or detach first asks
-// that person, showing the same item-by-item preview an unconfirmed call
-// returns. The handler returns an input request (protocol 2026-07-28:
-// the client asks, then retries the call with the answer; mcp-go performs
-// the server-initiated elicitation/create for older clients and re-invokes
-// the handler the same way), so one code path serves both protocol
-// generations.
+// its user (elicitation), a confirmed destructive call first asks that
+// person, showing everything needed to decide without the model's words:
+// the tool, the region, the key pairs by name and fingerprint, every item
+// with its current state, and the totals.
 //
-// What carries over between the two rounds is a sealed ticket in the
-// request state: tool, region, key pair, the items asked for and the items
-// the preview found actionable, an expiry and a nonce, authenticated with
-// a per-process key. A retry that changes any of them, a ticket that was
-// altered, that expired or that was already used, or a region whose state
-// changed in between so that a new preview would differ: all are refused
-// and nothing is written.
+// An approval covers exactly the state the person was shown. That state,
+// item by item, is bound to the approval: when the call goes ahead, it
+// reads the state again, and if anything differs nothing is written and
+// the result is ApprovalStale, with what changed.
+//
+// The two protocol generations ask differently. A client of protocol
+// 2026-07-28 gets an input request in the tool result and retries the call
+// with the answer; what carries over between the two rounds is a sealed
+// ticket in the request state (tool, region, items, the bound state, an
+// expiry and a nonce, authenticated with a per-process key). An older
+// client is asked with elicitation/create while the call waits, bounded by
+// the approval timeout; when that runs out, the pending request is
+// withdrawn (notifications/cancelled) and a late answer changes nothing.
 
-// ApprovalTTL is how long a person has to answer.
+// ApprovalTTL is the longest a person may take to answer.
 const ApprovalTTL = 10 * time.Minute
+
+// DefaultApprovalTimeout is how long a person has to answer, unless the
+// Approver says otherwise.
+const DefaultApprovalTimeout = 5 * time.Minute
 
 // approvalID names the one elicitation a destructive call asks for.
 const approvalID = "approval"
 
-// Approver issues and checks approval tickets. The zero value is not
-// usable; use NewApprover.
+// Approval error codes.
+const (
+	codeApprovalRequired = "ApprovalRequired"
+	codeApprovalInvalid  = "ApprovalInvalid"
+	codeApprovalStale    = "ApprovalStale"
+	codeApprovalMismatch = "ApprovalMismatch"
+	codeApprovalTimeout  = "ApprovalTimeout"
+	codeApprovalFailed   = "ApprovalFailed"
+)
+
+// Approver issues and checks approvals. The zero value is not usable; use
+// NewApprover.
 type Approver struct {
 	// Required makes elicitation mandatory: destructive tools are hidden
 	// from clients that cannot elicit, and refused if called anyway.
 	Required bool
+	// Timeout bounds the wait for a person's answer: DefaultApprovalTimeout
+	// when zero, ApprovalTTL at most.
+	Timeout time.Duration
 
 	key []byte
 	now func() time.Time
@@ -67,6 +85,16 @@ func NewApprover(required bool) *Approver {
 		panic("tools: no randomness for the approval key: " + err.Error())
 	}
 	return &Approver{Required: required, key: key, now: time.Now, used: map[string]time.Time{}}
+}
+
+func (a *Approver) timeout() time.Duration {
+	switch {
+	case a.Timeout <= 0:
+		return DefaultApprovalTimeout
+	case a.Timeout > ApprovalTTL:
+		return ApprovalTTL
+	}
+	return a.Timeout
 }
 
 // ClientCanElicit reports whether the client making the request declared
@@ -87,15 +115,84 @@ func ClientCanElicit(ctx context.Context) bool {
 	return e.Form != nil || e.URL == nil
 }
 
-// ticket is what a person approves: sealed into the request state.
+// modernRequest reports a request of protocol 2026-07-28 or later, whose
+// client asks its user between two rounds of the call.
+func modernRequest(ctx context.Context) bool {
+	info := server.RequestProtocolInfoFromContext(ctx)
+	return info != nil && info.Modern
+}
+
+// Elicit asks the client's user, and returns their answer. When ctx ends
+// first it returns ctx's error, and the request is withdrawn.
+type Elicit func(ctx context.Context, params mcp.ElicitationParams) (*mcp.ElicitationResult, error)
+
+type elicitKey struct{}
+
+// WithElicit returns a context under which approvals of clients of the
+// older protocol are asked through elicit. A transport that sees every
+// message passes it on, so that a request the server gives up on is
+// withdrawn from the client; without one, mcp-go's own elicitation is
+// used, which cannot withdraw it.
+func WithElicit(ctx context.Context, elicit Elicit) context.Context {
+	return context.WithValue(ctx, elicitKey{}, elicit)
+}
+
+func elicitFrom(ctx context.Context) Elicit {
+	if e, ok := ctx.Value(elicitKey{}).(Elicit); ok && e != nil {
+		return e
+	}
+	return func(ctx context.Context, params mcp.ElicitationParams) (*mcp.ElicitationResult, error) {
+		srv := server.ServerFromContext(ctx)
+		if srv == nil {
+			return nil, fmt.Errorf("no MCP session to ask through")
+		}
+		return srv.RequestElicitation(ctx, mcp.ElicitationRequest{
+			Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)},
+			Params:  params,
+		})
+	}
+}
+
+// stateLine is what the preview saw of one item, e.g. item "i-bp1abc",
+// state "Running, key pair \"old\"". The approval is bound to these.
+type stateLine struct {
+	Item  string `json:"i"`
+	State string `json:"s"`
+}
+
+// approvalRequest describes a confirmed destructive call and what its
+// preview saw.
+type approvalRequest struct {
+	tool, region string
+	// items are the call's items in order (key pair names or instance IDs).
+	items []string
+	// state is what the preview saw, item by item, including the key pairs
+	// the call names; compared when the call goes ahead.
+	state []stateLine
+	// changes counts the items that would change; 0: nobody is asked.
+	changes int
+	// about lines name the key pairs (name and fingerprint); lines list
+	// every item with its state and what would happen; totals sums up.
+	// All three are already escaped.
+	about, lines []string
+	totals       string
+	// typed is what the person must type to approve ("" for a tick box),
+	// and typedWhat says what it is, e.g. "the key pair name".
+	typed, typedWhat string
+	// preview is the unconfirmed result, returned as it is if the person
+	// declines.
+	preview any
+}
+
+// ticket is an approval asked for in an input request (protocol
+// 2026-07-28), sealed into its request state.
 type ticket struct {
-	Tool        string   `json:"t"`
-	Region      string   `json:"r"`
-	KeyPairName string   `json:"k,omitempty"`
-	Items       []string `json:"i"` // as the call named them, in order
-	Send        []string `json:"s"` // what the preview found actionable
-	Expires     int64    `json:"e"` // Unix seconds
-	Nonce       string   `json:"n"`
+	Tool    string      `json:"t"`
+	Region  string      `json:"r"`
+	Items   []string    `json:"i"`
+	State   []stateLine `json:"s"`
+	Expires int64       `json:"e"` // Unix milliseconds
+	Nonce   string      `json:"n"`
 }
 
 func (a *Approver) seal(t ticket) string {
@@ -114,18 +211,19 @@ func (a *Approver) open(state string) (ticket, error) {
 	payload, err1 := enc.DecodeString(p)
 	sum, err2 := enc.DecodeString(s)
 	if !ok || err1 != nil || err2 != nil {
-		return t, approvalError("the approval state is malformed")
+		return t, approvalInvalid("the approval state is malformed")
 	}
 	mac := hmac.New(sha256.New, a.key)
 	mac.Write(payload)
 	if !hmac.Equal(sum, mac.Sum(nil)) {
-		return t, approvalError("the approval state was altered or comes from another server process")
+		return t, approvalInvalid("the approval state was altered or comes from another server process")
 	}
 	if err := json.Unmarshal(payload, &t); err != nil {
-		return t, approvalError("the approval state is malformed")
+		return t, approvalInvalid("the approval state is malformed")
 	}
-	if a.now().Unix() > t.Expires {
-		return t, approvalError(fmt.Sprintf("the approval request expired (a person has %s to answer)", ApprovalTTL))
+	if a.now().UnixMilli() > t.Expires {
+		return t, failure(codeApprovalTimeout, "the approval request was answered after its time ran out (%s, --approval-timeout); "+
+			"nothing was changed. Call the tool again (with confirm: true) to ask the user anew.", a.timeout())
 	}
 	return t, nil
 }
@@ -134,132 +232,225 @@ func (a *Approver) open(state string) (ticket, error) {
 func (a *Approver) spend(t ticket) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.now()
+	now := a.now().UnixMilli()
 	for n, exp := range a.used {
-		if now.Unix() > exp.Unix() {
+		if now > exp.UnixMilli() {
 			delete(a.used, n)
 		}
 	}
 	if _, dup := a.used[t.Nonce]; dup {
 		return false
 	}
-	a.used[t.Nonce] = time.Unix(t.Expires, 0)
+	a.used[t.Nonce] = time.UnixMilli(t.Expires)
 	return true
 }
 
-func approvalError(msg string) error {
-	return &schema.Error{Code: "ApprovalInvalid", Message: msg + "; nothing was changed. Call the tool again (with confirm: true) to ask the user anew."}
+func approvalInvalid(msg string) error {
+	return failure(codeApprovalInvalid, "%s; nothing was changed. Call the tool again (with confirm: true) to ask the user anew.", msg)
 }
 
-// approvalRequest describes a confirmed destructive call and its preview.
-type approvalRequest struct {
-	tool, region, keyPairName string
-	items                     []string // the call's items, in order
-	send                      []string // actionable items
-	preview                   string   // the preview, for the person
-	// typed is what the person must type to approve ("" for a yes/no),
-	// and typedWhat says what it is, e.g. "the key pair name".
-	typed, typedWhat string
-}
-
-// verdict is how a confirmed destructive call may go on.
-type verdict int
-
-const (
-	proceedByFlag   verdict = iota // no elicitation: confirm: true is the approval
-	proceedByPerson                // a person approved these exact items
-	declined                       // a person declined or cancelled: write nothing
-	askPerson                      // return res: an input request
-)
-
-// approve decides whether a confirmed destructive call may write. With
-// askPerson, res is the input request to return; with declined, why says
-// what the person did. An error means nothing may be written.
-func (d Deps) approve(ctx context.Context, ar approvalRequest) (v verdict, why string, res *mcp.CallToolResult, err error) {
-	a := d.Approver
-	canElicit := ClientCanElicit(ctx)
-	if a == nil || !canElicit {
+// approve is the approval gate of a confirmed destructive call, and returns
+// the handler's next move:
+//
+//   - go ahead: the returned result and error are nil, c.confirmedBy says
+//     who confirmed, and the returned context replaces the handler's (the
+//     time a person took to answer is not the call's to spend);
+//   - stop: return the result (a request for input, or the preview of a
+//     call the person declined) or the error (a refusal).
+//
+// replan reads the state again: after a person answered within this call
+// (older protocol) the state may have changed while they decided, and the
+// new state must match what they approved. With a ticket (protocol
+// 2026-07-28) the call was made after the answer, and ar is already fresh.
+func (c *call) approve(ctx context.Context, ar approvalRequest, replan func(context.Context) (approvalRequest, error)) (context.Context, *mcpResult, error) {
+	a := c.Approver
+	if a == nil || !ClientCanElicit(ctx) {
 		if a != nil && a.Required {
-			return 0, "", nil, &schema.Error{Code: "ApprovalRequired", Message: "this server requires a person's approval for " + ar.tool +
-				" (--require-approval), and this client cannot ask its user (no elicitation support); nothing was changed. Use a client that supports elicitation."}
+			return ctx, nil, approvalRequired(ar.tool)
 		}
-		return proceedByFlag, "", nil, nil
+		c.confirmedBy = "flag"
+		return ctx, nil, nil
 	}
-	round := roundTripFromContext(ctx)
-	if round.RequestState == "" {
-		if len(ar.send) == 0 {
-			// Nothing would be written: no one needs to be asked.
-			return proceedByFlag, "", nil, nil
-		}
-		t := ticket{Tool: ar.tool, Region: ar.region, KeyPairName: ar.keyPairName, Items: ar.items, Send: ar.send,
-			Expires: a.now().Add(ApprovalTTL).Unix(), Nonce: nonce()}
-		return askPerson, "", server.NewInputRequestBuilder(a.seal(t)).Elicit(approvalID, elicitation(ar)).ToolResult(), nil
+	round := roundTrip(c.req)
+	if round.RequestState == "" && ar.changes == 0 {
+		// Nothing would be written: no one needs to be asked.
+		c.confirmedBy = "flag"
+		return ctx, nil, nil
 	}
+	if modernRequest(ctx) {
+		res, err := c.approveByTicket(ar, round)
+		return ctx, res, err
+	}
+	return c.approveNow(ctx, ar, replan)
+}
 
+func approvalRequired(tool string) error {
+	return failure(codeApprovalRequired, "this server requires a person's approval for %s (--require-approval), and this client "+
+		"cannot ask its user (no elicitation support), so the tool is hidden from it; nothing was changed. Use a client that "+
+		"supports elicitation, or have someone make the change another way.", tool)
+}
+
+// approveByTicket is the gate for protocol 2026-07-28: the first round
+// asks, the second checks the answer against the ticket.
+func (c *call) approveByTicket(ar approvalRequest, round mcp.MultiRoundTripParams) (*mcpResult, error) {
+	a := c.Approver
+	if round.RequestState == "" {
+		t := ticket{Tool: ar.tool, Region: ar.region, Items: ar.items, State: ar.state,
+			Expires: a.now().Add(a.timeout()).UnixMilli(), Nonce: nonce()}
+		return server.NewInputRequestBuilder(a.seal(t)).Elicit(approvalID, elicitation(ar)).ToolResult(), nil
+	}
 	t, err := a.open(round.RequestState)
 	if err != nil {
-		return 0, "", nil, err
+		return nil, err
 	}
-	if t.Tool != ar.tool || t.Region != ar.region || t.KeyPairName != ar.keyPairName || !slices.Equal(t.Items, ar.items) {
-		return 0, "", nil, approvalError("the call's tool, region, key pair or items differ from what the user was asked to approve")
-	}
-	if !slices.Equal(t.Send, ar.send) {
-		return 0, "", nil, &schema.Error{Code: "ApprovalStale", Message: "the region changed while the user was deciding, so the preview they saw no longer holds; nothing was changed. Call again to show them the current preview."}
+	if t.Tool != ar.tool || t.Region != ar.region || !slices.Equal(t.Items, ar.items) {
+		return nil, approvalInvalid("the call's tool, region or items differ from what the user was asked to approve")
 	}
 	answer := server.ElicitationResponse(round.InputResponses, approvalID)
 	if answer == nil {
-		return 0, "", nil, approvalError("the user's answer is missing from the retried call")
+		return nil, approvalInvalid("the user's answer is missing from the retried call")
 	}
 	if !a.spend(t) {
-		return 0, "", nil, approvalError("this approval was already used")
+		return nil, approvalInvalid("this approval was already used")
 	}
+	return c.judge(ar, answer, t.State)
+}
+
+// approveNow is the gate for older clients: ask with elicitation/create
+// while the call waits, at most the approval timeout.
+func (c *call) approveNow(ctx context.Context, ar approvalRequest, replan func(context.Context) (approvalRequest, error)) (context.Context, *mcpResult, error) {
+	paused := time.Now()
+	answer, err := c.ask(elicitation(ar))
+	if err != nil {
+		return ctx, nil, err
+	}
+	// The person's time is not the call's: the cloud work goes on with
+	// what was left of the call's time when they were asked.
+	ctx = c.resume(paused)
+	fresh, err := replan(ctx)
+	if err != nil {
+		return ctx, nil, err
+	}
+	res, err := c.judge(fresh, answer, ar.state)
+	return ctx, res, err
+}
+
+// ask puts the form to the person and waits, bounded by the approval
+// timeout and by the client's cancellation of the call. A late answer is
+// dropped.
+func (c *call) ask(params mcp.ElicitationParams) (*mcp.ElicitationResult, error) {
+	timeout := c.Approver.timeout()
+	ctx, cancel := context.WithTimeout(c.base, timeout)
+	defer cancel()
+	type reply struct {
+		res *mcp.ElicitationResult
+		err error
+	}
+	replies := make(chan reply, 1) // buffered: a late answer never blocks
+	go func() {
+		res, err := elicitFrom(ctx)(ctx, params)
+		replies <- reply{res, err}
+	}()
+	var r reply
+	select {
+	case r = <-replies:
+	case <-ctx.Done():
+	}
+	switch {
+	case c.base.Err() != nil:
+		return nil, c.base.Err()
+	case ctx.Err() != nil:
+		return nil, failure(codeApprovalTimeout, "nobody answered the approval request within %s (--approval-timeout); "+
+			"it was withdrawn and nothing was changed. Call the tool again (with confirm: true) to ask the user anew.", timeout)
+	case r.err != nil:
+		return nil, failure(codeApprovalFailed, "the client could not ask its user (%s); nothing was changed",
+			escapeText(clipText(r.err.Error(), 200)))
+	case r.res == nil:
+		return nil, failure(codeApprovalFailed, "the client answered the approval request with nothing; nothing was changed")
+	}
+	return r.res, nil
+}
+
+// judge reads the person's answer to ar, whose state they were shown as
+// shown, and decides.
+func (c *call) judge(ar approvalRequest, answer *mcp.ElicitationResult, shown []stateLine) (*mcpResult, error) {
 	switch answer.Action {
 	case mcp.ElicitationResponseActionAccept:
 	case mcp.ElicitationResponseActionDecline:
-		return declined, "the user declined", nil, nil
+		c.refusal = "the user declined"
+		return declinedResult(c.refusal, ar.preview)
 	default:
-		return declined, "the user cancelled", nil, nil
+		c.refusal = "the user cancelled"
+		return declinedResult(c.refusal, ar.preview)
+	}
+	// The state first: what to type follows from it, so a changed state
+	// is the cause of a mismatch as well.
+	if changed := stateChanges(shown, ar.state); len(changed) > 0 {
+		return nil, failure(codeApprovalStale, "what the user approved no longer holds, so nothing was changed: %s. "+
+			"Call again to show them the current preview.", strings.Join(changed, "; "))
 	}
 	content, _ := answer.Content.(map[string]any)
 	if ar.typed == "" {
 		if content["approve"] != true {
-			return declined, "the user did not tick approve", nil, nil
+			c.refusal = "the user did not tick approve"
+			return declinedResult(c.refusal, ar.preview)
 		}
-		return proceedByPerson, "", nil, nil
+	} else if got, _ := content["confirmation"].(string); strings.TrimSpace(got) != ar.typed {
+		return nil, failure(codeApprovalMismatch, "the user typed %s, which is not %s (%s); nothing was changed",
+			quoted(clipText(got, 60)), ar.typedWhat, quoted(ar.typed))
 	}
-	got, _ := content["confirmation"].(string)
-	if strings.TrimSpace(got) != ar.typed {
-		return 0, "", nil, &schema.Error{Code: "ApprovalMismatch", Message: fmt.Sprintf(
-			"the user typed %s, which is not %s (%q); nothing was changed", strconv.Quote(clipText(got, 60)), ar.typedWhat, ar.typed)}
-	}
-	return proceedByPerson, "", nil, nil
+	c.confirmedBy = "person"
+	return nil, nil
 }
 
-// confirmedBy names a proceeding verdict for the audit log.
-func confirmedBy(v verdict) string {
-	if v == proceedByPerson {
-		return "person"
+// stateChanges lists, item by item, how now differs from then (at most
+// ten, then a count).
+func stateChanges(then, now []stateLine) []string {
+	before := make(map[string]string, len(then))
+	for _, l := range then {
+		before[l.Item] = l.State
 	}
-	return "flag"
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range now {
+		seen[l.Item] = true
+		if was, ok := before[l.Item]; !ok || was != l.State {
+			out = append(out, fmt.Sprintf("%s was %s, is now %s", escapeText(l.Item), escapeText(orNone(was)), escapeText(l.State)))
+		}
+	}
+	for _, l := range then {
+		if !seen[l.Item] {
+			out = append(out, fmt.Sprintf("%s was %s, is now not seen", escapeText(l.Item), escapeText(l.State)))
+		}
+	}
+	if len(out) > 10 {
+		out = append(out[:10], fmt.Sprintf("and %d more", len(out)-10))
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not seen"
+	}
+	return s
 }
 
 // declinedResult is the result of a call a person did not approve:
 // nothing was written, and the text says so first.
 func declinedResult(why string, out any) (*mcp.CallToolResult, error) {
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return mcp.NewToolResultStructured(out, "Not executed: "+why+"; nothing was changed. Do not retry unless the user asks.\n"+string(b)), nil
+	return textResult("Not executed: "+why+"; nothing was changed. Do not retry unless the user asks.", out)
 }
 
-// elicitation is the form the person sees: the preview, then what to do.
+// elicitation is the form the person sees: what the call would do, then
+// what to type or tick. One string or one boolean: every client that can
+// elicit renders those.
 func elicitation(ar approvalRequest) mcp.ElicitationParams {
 	props := map[string]any{}
 	var required []string
 	var ask string
 	if ar.typed != "" {
-		ask = fmt.Sprintf("To approve, type %s: %s", ar.typedWhat, ar.typed)
+		ask = fmt.Sprintf("To approve, type %s: %s", ar.typedWhat, escapeText(ar.typed))
 		props["confirmation"] = map[string]any{"type": "string", "title": "Type " + ar.typedWhat + " to approve", "description": ask}
 		required = []string{"confirmation"}
 	} else {
@@ -267,9 +458,21 @@ func elicitation(ar approvalRequest) mcp.ElicitationParams {
 		props["approve"] = map[string]any{"type": "boolean", "title": "Approve", "description": ask}
 		required = []string{"approve"}
 	}
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "An assistant asks to run %s in region %s.\n", ar.tool, escapeText(ar.region))
+	for _, l := range ar.about {
+		msg.WriteString(l + "\n")
+	}
+	for _, l := range ar.lines {
+		msg.WriteString("- " + l + "\n")
+	}
+	if ar.totals != "" {
+		msg.WriteString(ar.totals + "\n")
+	}
+	msg.WriteString(ask)
 	return mcp.ElicitationParams{
 		Mode:    mcp.ElicitationModeForm,
-		Message: "An assistant asks to run " + ar.tool + " in " + ar.region + ".\n" + ar.preview + "\n" + ask,
+		Message: msg.String(),
 		RequestedSchema: map[string]any{
 			"type":       "object",
 			"properties": props,
@@ -291,27 +494,19 @@ func clipText(s string, n int) string {
 	return s
 }
 
-// roundTrip carries a tools/call's multi round-trip parameters (the
-// person's answer and the sealed state) from the request to the handler,
-// which sees only its typed arguments.
-type roundTripKey struct{}
-
-func withRoundTrip(ctx context.Context, p mcp.MultiRoundTripParams) context.Context {
-	return context.WithValue(ctx, roundTripKey{}, p)
+// roundTrip returns a tools/call's multi round-trip parameters: the
+// person's answer and the sealed state.
+func roundTrip(req mcp.CallToolRequest) mcp.MultiRoundTripParams {
+	return req.Params.MultiRoundTripParams
 }
 
-func roundTripFromContext(ctx context.Context) mcp.MultiRoundTripParams {
-	p, _ := ctx.Value(roundTripKey{}).(mcp.MultiRoundTripParams)
-	return p
-}
-
-// hideUnapprovable is the --require-approval tool filter: a client that
-// cannot ask its user does not see the destructive tools.
-func hideUnapprovable(destructiveTools map[string]bool) server.ToolFilterFunc {
-	return func(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
-		if ClientCanElicit(ctx) {
-			return tools
-		}
-		return slices.DeleteFunc(slices.Clone(tools), func(t mcp.Tool) bool { return destructiveTools[t.Name] })
+// keyPairLine names a key pair for a person: its name and fingerprint.
+func keyPairLine(role, name, fingerprint string) string {
+	if fingerprint == "" {
+		return fmt.Sprintf("%s: %s (does not exist)", role, quoted(name))
 	}
+	return fmt.Sprintf("%s: %s, fingerprint %s", role, quoted(name), escapeText(fingerprint))
 }
+
+// countText is n as a person types it to approve n items.
+func countText(n int) string { return strconv.Itoa(n) }

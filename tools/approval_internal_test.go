@@ -16,8 +16,8 @@ import (
 )
 
 // TestApprovalTicket covers what a client (or a model behind it) could do
-// to the state carried between the two rounds: every case must be refused
-// before anything is written.
+// to the state carried between the two rounds, and what changes in the
+// region meanwhile: every case must be refused before anything is written.
 func TestApprovalTicket(t *testing.T) {
 	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	a := NewApprover(true)
@@ -26,22 +26,29 @@ func TestApprovalTicket(t *testing.T) {
 	caps := &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}}}
 	ctx := server.WithRequestProtocolInfo(context.Background(),
 		&server.RequestProtocolInfo{Modern: true, ProtocolVersion: "2026-07-28", ClientCapabilities: caps})
-	req := approvalRequest{tool: "detach_key_pair", region: "cn-hangzhou", keyPairName: "deploy",
-		items: []string{"i-a1", "i-b2"}, send: []string{"i-a1"}, preview: "1 of 2 instance(s) would be detached."}
+	ar := approvalRequest{tool: "detach_key_pair", region: "cn-hangzhou", items: []string{"i-a1", "i-b2"}, changes: 1,
+		state: []stateLine{{"key pair deploy", "fingerprint aa"}, {"i-a1", "Running, linux, key pair deploy"}, {"i-b2", "Stopped, linux, no key pair"}}}
 
-	// The first round asks, with a sealed state.
-	v, _, res, err := d.approve(ctx, req)
-	if err != nil || v != askPerson || !res.NeedsInput() || res.RequestState == "" {
-		t.Fatalf("first round: verdict %v, err %v, result %+v", v, err, res)
+	// The first round asks, with a sealed state; each case has its own,
+	// since a ticket is spent once it is answered.
+	ask := func() string {
+		t.Helper()
+		clock = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		_, res, err := (&call{Deps: d, tool: ar.tool}).approve(ctx, ar, nil)
+		if err != nil || res == nil || !res.NeedsInput() || res.RequestState == "" {
+			t.Fatalf("first round: err %v, result %+v", err, res)
+		}
+		return res.RequestState
 	}
-	state := res.RequestState
+	valid := ask()
 	accept := mcp.InputResponses{approvalID: mcp.NewElicitationInputResponse(mcp.ElicitationResult{
 		ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}}})}
-	retry := func(state string, r approvalRequest, after time.Duration) (verdict, error) {
+	retry := func(state string, r approvalRequest, after time.Duration) (*call, *mcp.CallToolResult, error) {
 		clock = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC).Add(after)
-		rctx := withRoundTrip(ctx, mcp.MultiRoundTripParams{RequestState: state, InputResponses: accept})
-		v, _, _, err := d.approve(rctx, r)
-		return v, err
+		c := &call{Deps: d, tool: r.tool}
+		c.req.Params.MultiRoundTripParams = mcp.MultiRoundTripParams{RequestState: state, InputResponses: accept}
+		_, res, err := c.approve(ctx, r, nil)
+		return c, res, err
 	}
 	flip := func(s string) string {
 		b := []byte(s)
@@ -49,14 +56,15 @@ func TestApprovalTicket(t *testing.T) {
 		return string(b)
 	}
 	other := func(change func(*approvalRequest)) approvalRequest {
-		r := req
-		r.items = append([]string(nil), req.items...)
+		r := ar
+		r.items = append([]string(nil), ar.items...)
+		r.state = append([]stateLine(nil), ar.state...)
 		change(&r)
 		return r
 	}
 	forged := func() string {
-		payload, _ := json.Marshal(ticket{Tool: "detach_key_pair", Region: "cn-hangzhou", KeyPairName: "deploy",
-			Items: req.items, Send: req.send, Expires: clock.Add(time.Hour).Unix(), Nonce: "x"})
+		payload, _ := json.Marshal(ticket{Tool: "detach_key_pair", Region: "cn-hangzhou",
+			Items: ar.items, State: ar.state, Expires: clock.Add(time.Hour).UnixMilli(), Nonce: "x"})
 		enc := base64.RawURLEncoding
 		return enc.EncodeToString(payload) + "." + enc.EncodeToString(make([]byte, 32))
 	}
@@ -66,30 +74,36 @@ func TestApprovalTicket(t *testing.T) {
 		req   approvalRequest
 		after time.Duration
 		code  string
+		say   string
 	}{
-		{"altered state", flip(state), req, 0, "ApprovalInvalid"},
-		{"forged signature", forged(), req, 0, "ApprovalInvalid"},
-		{"garbage", "not-a-ticket", req, 0, "ApprovalInvalid"},
-		{"expired", state, req, ApprovalTTL + time.Second, "ApprovalInvalid"},
-		{"other region", state, other(func(r *approvalRequest) { r.region = "cn-shanghai" }), 0, "ApprovalInvalid"},
-		{"other tool", state, other(func(r *approvalRequest) { r.tool = "attach_key_pair" }), 0, "ApprovalInvalid"},
-		{"other key pair", state, other(func(r *approvalRequest) { r.keyPairName = "other" }), 0, "ApprovalInvalid"},
-		{"an item added", state, other(func(r *approvalRequest) { r.items = append(r.items, "i-c3") }), 0, "ApprovalInvalid"},
-		{"the region changed meanwhile", state, other(func(r *approvalRequest) { r.send = []string{"i-a1", "i-b2"} }), 0, "ApprovalStale"},
-		{"valid", state, req, time.Minute, ""},
-		{"replayed", state, req, 2 * time.Minute, "ApprovalInvalid"},
+		{"altered state", flip(ask()), ar, 0, "ApprovalInvalid", ""},
+		{"forged signature", forged(), ar, 0, "ApprovalInvalid", "altered"},
+		{"garbage", "not-a-ticket", ar, 0, "ApprovalInvalid", "malformed"},
+		{"answered too late", ask(), ar, DefaultApprovalTimeout + time.Second, "ApprovalTimeout", "time ran out"},
+		{"other region", ask(), other(func(r *approvalRequest) { r.region = "cn-shanghai" }), 0, "ApprovalInvalid", "differ"},
+		{"other tool", ask(), other(func(r *approvalRequest) { r.tool = "attach_key_pair" }), 0, "ApprovalInvalid", "differ"},
+		{"an item added", ask(), other(func(r *approvalRequest) { r.items = append(r.items, "i-c3") }), 0, "ApprovalInvalid", "differ"},
+		{"another key pair put on an instance meanwhile", ask(), other(func(r *approvalRequest) {
+			r.state[2] = stateLine{"i-b2", "Stopped, linux, key pair intruder"}
+		}), 0, "ApprovalStale", `i-b2 was Stopped, linux, no key pair, is now Stopped, linux, key pair intruder`},
+		{"the key pair replaced meanwhile", ask(), other(func(r *approvalRequest) {
+			r.state[0] = stateLine{"key pair deploy", "fingerprint bb"}
+		}), 0, "ApprovalStale", "key pair deploy was fingerprint aa, is now fingerprint bb"},
+		{"valid", valid, ar, time.Minute, "", ""},
+		{"replayed", valid, ar, 2 * time.Minute, "ApprovalInvalid", "already used"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := retry(tc.state, tc.req, tc.after)
+			c, res, err := retry(tc.state, tc.req, tc.after)
 			if tc.code == "" {
-				if err != nil || v != proceedByPerson {
-					t.Fatalf("verdict %v, err %v; want approval", v, err)
+				if err != nil || res != nil || c.confirmedBy != "person" {
+					t.Fatalf("err %v, result %v, confirmed by %q; want the person's approval", err, res, c.confirmedBy)
 				}
 				return
 			}
 			var se *schema.Error
-			if !errors.As(err, &se) || se.Code != tc.code || !strings.Contains(se.Message, "nothing was changed") {
-				t.Fatalf("verdict %v, err %v; want %s", v, err, tc.code)
+			if !errors.As(err, &se) || se.Code != tc.code || !strings.Contains(se.Message, "nothing was changed") ||
+				!strings.Contains(se.Message, tc.say) {
+				t.Fatalf("err %v; want %s saying %q", err, tc.code, tc.say)
 			}
 		})
 	}

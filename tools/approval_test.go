@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -25,6 +26,11 @@ import (
 type person struct {
 	action  mcp.ElicitationResponseAction
 	content map[string]any
+	// before runs while the person reads, before they answer; delay is how
+	// long they take; fail, when set, is the client's failure to ask.
+	before func()
+	delay  time.Duration
+	fail   error
 
 	mu    sync.Mutex
 	shown []string
@@ -34,6 +40,13 @@ func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 	p.mu.Lock()
 	p.shown = append(p.shown, req.Params.Message)
 	p.mu.Unlock()
+	if p.fail != nil {
+		return nil, p.fail
+	}
+	if p.before != nil {
+		p.before()
+	}
+	time.Sleep(p.delay) // a person takes their time, whatever the server does meanwhile
 	res := &mcp.ElicitationResult{}
 	res.Action = p.action
 	if p.action == mcp.ElicitationResponseActionAccept {
@@ -60,9 +73,10 @@ func approvalHarness(t *testing.T, version string, p *person, required bool, aud
 	if p != nil {
 		opts = append(opts, client.WithElicitationHandler(p))
 	}
+	approver := tools.NewApprover(required)
 	h := newHarnessWith(t, harnessOptions{
 		deps: func(d *tools.Deps) {
-			d.Approver = tools.NewApprover(required)
+			d.Approver = approver
 			if auditPath != "" {
 				audit, err := tools.OpenAuditLog(auditPath)
 				if err != nil {
@@ -77,6 +91,7 @@ func approvalHarness(t *testing.T, version string, p *person, required bool, aud
 	if got := h.client.ProtocolVersion(); got != version {
 		t.Fatalf("the client speaks %s, want %s", got, version)
 	}
+	h.approver = approver
 	return h
 }
 
@@ -128,7 +143,8 @@ func TestApprovalOfDeletes(t *testing.T) {
 					}
 				}
 				shown := tc.person.asked()
-				if len(shown) != 1 || !strings.Contains(shown[0], "- old-1: would_delete") {
+				if len(shown) != 1 || !strings.Contains(shown[0], "in region cn-hangzhou") ||
+					!strings.Contains(shown[0], `- "old-1": would_delete (fingerprint `+md5Fixture(t, "ecdsa256.md5")+", attached to no instance)") {
 					t.Fatalf("the person was shown %q, want the preview once", shown)
 				}
 				left := h.keyPairNames()
@@ -161,8 +177,9 @@ func TestApprovalOfAttachShowsThePreview(t *testing.T) {
 				t.Errorf("executed %v, %s carries %q, %s carries %q", out.Executed, web, h.keyOf(web), win, h.keyOf(win))
 			}
 			shown := p.asked()
-			if len(shown) != 1 || !strings.Contains(shown[0], web+" (web-prod-01, Running, linux): would_attach") ||
-				!strings.Contains(shown[0], win+" (ad-controller-01, Running, windows): would_fail") {
+			if len(shown) != 1 || !strings.Contains(shown[0], `Key pair to attach: "deploy", fingerprint `+md5Fixture(t, "ecdsa256.md5")) ||
+				!strings.Contains(shown[0], web+` "web-prod-01" (Running, linux, carries no key pair): would_attach`) ||
+				!strings.Contains(shown[0], win+` "ad-controller-01" (Running, windows, carries no key pair): would_fail`) {
 				t.Errorf("the person was shown %q", shown)
 			}
 		})
@@ -198,8 +215,9 @@ func TestApprovalWithoutElicitation(t *testing.T) {
 				req := mcp.CallToolRequest{}
 				req.Params.Name = tool
 				req.Params.Arguments = map[string]any{"regionId": "cn-hangzhou", "keyPairNames": []string{"old-1"}, "keyPairName": "old-1", "instanceIds": []string{"i-x1"}, "confirm": true}
-				if _, err := h.client.CallTool(context.Background(), req); err == nil || !strings.Contains(err.Error(), "not found") {
-					t.Errorf("%s: called a hidden tool: %v", tool, err)
+				text := h.fails(tool, req.Params.Arguments, "ApprovalRequired")
+				if !strings.Contains(text, "the tool is hidden from it") {
+					t.Errorf("%s: %q", tool, text)
 				}
 			}
 			if !reflect.DeepEqual(before, h.snapshot()) {
@@ -274,49 +292,57 @@ func (h *harness) requestCount() int {
 }
 
 func TestAuditLog(t *testing.T) {
-	for _, proto := range protocols[:1] {
-		path := filepath.Join(t.TempDir(), "audit.log")
-		p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": "old-1"}}
-		h := approvalHarness(t, proto.version, p, false, path)
-		h.importKey("cn-hangzhou", "old-1")
-		ok[schema.CreateKeyPairOutput](h, "create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "made"})
-		h.fails("create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "made"}, "PrivateKeyFile.AlreadyExists")
-		// A preview is not a write attempt.
-		ok[schema.DeleteKeyPairsOutput](h, "delete_key_pairs", map[string]any{"regionId": "cn-hangzhou", "keyPairNames": []string{"old-1", "ghost"}})
-		if lines := readAudit(t, path); len(lines) != 3 {
-			t.Fatalf("%d lines before the delete, want 3 (import, create, failed create)", len(lines))
+	path := filepath.Join(t.TempDir(), "audit.log")
+	p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": "old-1"}}
+	h := approvalHarness(t, protocols[0].version, p, false, path)
+	h.importKey("cn-hangzhou", "old-1")
+	fp := md5Fixture(t, "ecdsa256.md5")
+	made, _ := ok[schema.CreateKeyPairOutput](h, "create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "made"})
+	h.fails("create_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "made"}, "PrivateKeyFile.AlreadyExists")
+	// A preview is not a write attempt.
+	ok[schema.DeleteKeyPairsOutput](h, "delete_key_pairs", map[string]any{"regionId": "cn-hangzhou", "keyPairNames": []string{"old-1", "ghost"}})
+	if lines := readAudit(t, path); len(lines) != 5 {
+		t.Fatalf("%d lines before the delete, want 5 (import and create: intent and outcome; the refused create)", len(lines))
+	}
+	// Each line is on disk before the result returns.
+	ok[schema.DeleteKeyPairsOutput](h, "delete_key_pairs", map[string]any{"regionId": "cn-hangzhou", "keyPairNames": []string{"old-1", "ghost"}, "confirm": true})
+	lines := readAudit(t, path)
+	want := []tools.AuditEntry{
+		{Event: "intent", Tool: "import_key_pair", Region: "cn-hangzhou", Items: []string{"old-1"}},
+		{Event: "outcome", Tool: "import_key_pair", Region: "cn-hangzhou", Items: []string{"old-1"}, KeyPairFingerPrint: fp, Executed: true,
+			Outcomes: []tools.AuditOutcome{{Item: "old-1", Outcome: "imported"}}},
+		{Event: "intent", Tool: "create_key_pair", Region: "cn-hangzhou", Items: []string{"made"}},
+		{Event: "outcome", Tool: "create_key_pair", Region: "cn-hangzhou", Items: []string{"made"}, KeyPairFingerPrint: made.KeyPairFingerPrint,
+			Executed: true, Outcomes: []tools.AuditOutcome{{Item: "made", Outcome: "created"}}},
+		{Event: "refused", Tool: "create_key_pair", Region: "cn-hangzhou", Items: []string{"made"}, Error: "PrivateKeyFile.AlreadyExists"},
+		{Event: "intent", Tool: "delete_key_pairs", Region: "cn-hangzhou", Items: []string{"old-1"}, ConfirmedBy: "person",
+			Outcomes: []tools.AuditOutcome{{Item: "old-1", Outcome: "would_delete"}, {Item: "ghost", Outcome: "not_found"}}},
+		{Event: "outcome", Tool: "delete_key_pairs", Region: "cn-hangzhou", Items: []string{"old-1"}, ConfirmedBy: "person", Executed: true,
+			Outcomes: []tools.AuditOutcome{{Item: "old-1", Outcome: "deleted"}, {Item: "ghost", Outcome: "not_found"}}},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d: %+v", len(lines), len(want), lines)
+	}
+	for i, got := range lines {
+		if got.Time == "" || got.Call == "" || (got.Event == "outcome" && got.Executed && len(got.RequestIDs) == 0) {
+			t.Errorf("line %d lacks its time, call or request IDs: %+v", i, got)
 		}
-		// Each line is on disk before the result returns.
-		ok[schema.DeleteKeyPairsOutput](h, "delete_key_pairs", map[string]any{"regionId": "cn-hangzhou", "keyPairNames": []string{"old-1", "ghost"}, "confirm": true})
-		lines := readAudit(t, path)
-		if len(lines) != 4 {
-			t.Fatalf("%d lines, want 4", len(lines))
+		if got.Event == "outcome" && got.Call != lines[i-1].Call {
+			t.Errorf("line %d: the outcome's call %s is not its intent's %s", i, got.Call, lines[i-1].Call)
 		}
-		want := []tools.AuditEntry{
-			{Tool: "import_key_pair", Region: "cn-hangzhou", Items: []string{"old-1"}, Executed: true, Outcomes: []tools.AuditOutcome{{Item: "old-1", Outcome: "imported"}}},
-			{Tool: "create_key_pair", Region: "cn-hangzhou", Items: []string{"made"}, Executed: true, Outcomes: []tools.AuditOutcome{{Item: "made", Outcome: "created"}}},
-			{Tool: "create_key_pair", Region: "cn-hangzhou", Items: []string{"made"}, Error: "PrivateKeyFile.AlreadyExists"},
-			{Tool: "delete_key_pairs", Region: "cn-hangzhou", Items: []string{"old-1", "ghost"}, ConfirmedBy: "person", Executed: true,
-				Outcomes: []tools.AuditOutcome{{Item: "old-1", Outcome: "deleted"}, {Item: "ghost", Outcome: "not_found"}}},
+		got.Time, got.Call, got.RequestIDs = "", "", nil
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("line %d\n got %+v\nwant %+v", i, got, want[i])
 		}
-		for i, got := range lines {
-			if got.Time == "" || (got.Executed && len(got.RequestIDs) == 0) {
-				t.Errorf("line %d lacks its time or request IDs: %+v", i, got)
-			}
-			got.Time, got.RequestIDs = "", nil
-			if !reflect.DeepEqual(got, want[i]) {
-				t.Errorf("line %d\n got %+v\nwant %+v", i, got, want[i])
-			}
+	}
+	raw, _ := os.ReadFile(path)
+	for _, secret := range []string{"PRIVATE KEY", h.srv.Credentials.AccessKeySecret, strings.Fields(fixture(t, "ecdsa256.pub"))[1]} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("the audit log holds a secret or a key body (%q...)", secret[:8])
 		}
-		raw, _ := os.ReadFile(path)
-		for _, secret := range []string{"PRIVATE KEY", h.srv.Credentials.AccessKeySecret, strings.Fields(fixture(t, "ecdsa256.pub"))[1]} {
-			if strings.Contains(string(raw), secret) {
-				t.Errorf("the audit log holds a secret or a key body (%q...)", secret[:8])
-			}
-		}
-		if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
-			t.Errorf("audit log mode %v, want 0600", info.Mode().Perm())
-		}
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
+		t.Errorf("audit log mode %v, want 0600", info.Mode().Perm())
 	}
 }
 

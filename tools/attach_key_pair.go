@@ -1,25 +1,14 @@
 package tools
 
-import (
-	"context"
-
-	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
-)
+import "github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 
 func attachKeyPair(d Deps) Tool {
-	return Tool{
-		Definition: define[schema.AttachKeyPairInput, schema.BindKeyPairOutput](
-			"attach_key_pair", "Attach a key pair to instances",
-			"Attach a key pair to Linux instances, so that its private key can log in over SSH. This REPLACES any "+
-				"key pair an instance already carries and turns password login off. Running instances take the change "+
-				"only after a reboot (listed in rebootRequired; this tool does not reboot), Stopped ones when started "+
-				"(takesEffectOnStart). Windows instances cannot use key pairs. Without confirm: true this changes "+
-				"nothing and returns a preview per instance (would_attach, would_replace with the current key pair, "+
-				"unchanged, would_fail, not_found): show it to the user and call again with confirm: true only after "+
-				"they agree. Up to 500 instances per call.",
-			destructive),
-		Handler: handle(func(ctx context.Context, in schema.AttachKeyPairInput) (*mcpResult, error) {
-			return attaching.run(ctx, d, in)
-		}),
-	}
+	return newTool[schema.AttachKeyPairInput, schema.BindKeyPairOutput](d, attaching.spec("Attach a key pair to instances",
+		"Attach a key pair to Linux instances, so that its private key can log in over SSH. This REPLACES any "+
+			"key pair an instance already carries and turns password login off. Running instances take the change "+
+			"only after a reboot (listed in rebootRequired; this tool does not reboot), Stopped ones when started "+
+			"(takesEffectOnStart). Windows instances cannot use key pairs. Without confirm: true this changes "+
+			"nothing and returns a preview per instance (would_attach, would_replace with the current key pair, "+
+			"unchanged, would_fail, not_found): show it to the user and call again with confirm: true only after "+
+			"they agree. Up to 500 instances per call."))
 }

@@ -1,22 +1,24 @@
 package tools
 
 import (
-	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// AuditLog records every write attempt as one JSON line: creates, imports,
-// and destructive calls made with confirm (previews change nothing and are
-// not recorded). Each line is written and synced before the tool's result
-// goes back, so a result the model saw always has its line. No line holds
-// a secret: no private key, no public key body, no credential.
+// AuditLog records every write attempt as JSON lines: creates, imports,
+// confirmed destructive calls, each step of a rotation, and refusals of
+// every kind (read-only, region, invalid arguments, declined, stale, timed
+// out or failed approvals). A write gets an intent line before anything is
+// sent and an outcome line after; when the intent cannot be written, the
+// write is refused and nothing is sent. Lines are synced before the tool's
+// result goes back. No line holds a secret: no private key, no public key
+// body, no credential.
 type AuditLog struct {
 	mu  sync.Mutex
 	f   *os.File
@@ -35,27 +37,47 @@ func OpenAuditLog(path string) (*AuditLog, error) {
 // Close closes the file.
 func (l *AuditLog) Close() error { return l.f.Close() }
 
+// Events of audit lines.
+const (
+	EventIntent  = "intent"  // about to send a write
+	EventOutcome = "outcome" // what the write did: what exists now
+	EventRefused = "refused" // nothing was sent, and why
+	// EventFound is what a start-up found of an earlier process's writes
+	// (a key pair left without its private key).
+	EventFound = "found"
+)
+
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
-	Time        string `json:"time"`
-	Tool        string `json:"tool"`
-	Region      string `json:"region"`
+	Time string `json:"time"`
+	// Call identifies one tool call: its lines share it.
+	Call  string `json:"call"`
+	Event string `json:"event"`
+	Tool  string `json:"tool"`
+	// Step is the step of a rotation: new_key, attach, reboot, delete_old.
+	Step        string `json:"step,omitempty"`
+	Region      string `json:"region,omitempty"`
 	KeyPairName string `json:"keyPairName,omitempty"`
-	// Items are the key pair names or instance IDs the call named.
+	// KeyPairFingerPrint is the key pair's fingerprint as the call saw it.
+	KeyPairFingerPrint string `json:"keyPairFingerPrint,omitempty"`
+	// Items are the key pair names or instance IDs the line is about.
 	Items []string `json:"items,omitempty"`
-	// ConfirmedBy is "person" (approved through elicitation), "flag"
-	// (confirm: true alone) or "" for creates and imports, which need no
+	// ConfirmedBy is "person" (approved through elicitation) or "flag"
+	// (confirm: true alone); empty for creates and imports, which need no
 	// confirmation.
 	ConfirmedBy string `json:"confirmedBy,omitempty"`
-	Executed    bool   `json:"executed"`
-	// Outcomes per item, as the result reported them.
+	// Executed, on an outcome line: a change was made.
+	Executed bool `json:"executed"`
+	// Outcomes per item: would-be outcomes on an intent line, what became
+	// of each on an outcome line.
 	Outcomes   []AuditOutcome `json:"outcomes,omitempty"`
 	RequestIDs []string       `json:"requestIds,omitempty"`
-	// Error is the code of a call that failed as a whole, e.g.
-	// KeyPair.AlreadyExist or ApprovalMismatch.
+	// Error is the code of a call that failed or was refused as a whole,
+	// e.g. KeyPair.AlreadyExist, Forbidden.Region or ApprovalStale.
 	Error string `json:"error,omitempty"`
-	// Declined says why a person's approval was not given.
-	Declined string `json:"declined,omitempty"`
+	// Reason says in words why nothing was sent (refusals) or what to do
+	// (found).
+	Reason string `json:"reason,omitempty"`
 }
 
 // AuditOutcome is one item's fate.
@@ -63,9 +85,11 @@ type AuditOutcome struct {
 	Item    string `json:"item"`
 	Outcome string `json:"outcome"`
 	Code    string `json:"code,omitempty"`
+	// Replaced is the key pair an attach replaced (or would replace).
+	Replaced string `json:"replacedKeyPairName,omitempty"`
 }
 
-// Record appends e and syncs the file.
+// Record appends e, stamped with the time, and syncs the file.
 func (l *AuditLog) Record(e AuditEntry) error {
 	e.Time = l.now().UTC().Format(time.RFC3339Nano)
 	line, err := json.Marshal(e)
@@ -84,104 +108,113 @@ func (l *AuditLog) Record(e AuditEntry) error {
 	return nil
 }
 
-// auditNote lets a handler tell the audit wrapper what no result shows:
-// who confirmed, and why nothing ran.
-type auditNote struct {
-	confirmedBy string
-	declined    string
+// trail is the audit lines of one tool call. A nil trail (no audit log)
+// records nothing and refuses nothing.
+type trail struct {
+	log  *AuditLog
+	base AuditEntry // call, tool, region: on every line
+
+	mu      sync.Mutex
+	lines   int
+	open    []AuditEntry // intents still waiting for their outcomes
+	failure error        // the first outcome line that could not be written
 }
 
-type auditNoteKey struct{}
-
-func noteFromContext(ctx context.Context) *auditNote {
-	n, _ := ctx.Value(auditNoteKey{}).(*auditNote)
-	if n == nil {
-		return &auditNote{} // not recorded; saves callers a nil check
+func newTrail(log *AuditLog, tool, region string) *trail {
+	if log == nil {
+		return nil
 	}
-	return n
+	id := make([]byte, 8)
+	_, _ = rand.Read(id) // crypto/rand.Read never fails on supported platforms
+	return &trail{log: log, base: AuditEntry{Call: hex.EncodeToString(id), Tool: tool, Region: region}}
 }
 
-// auditArgs are the arguments an audit line names.
-type auditArgs struct {
-	RegionID     string   `json:"regionId"`
-	KeyPairName  string   `json:"keyPairName"`
-	KeyPairNames []string `json:"keyPairNames"`
-	InstanceIDs  []string `json:"instanceIds"`
-	Confirm      bool     `json:"confirm"`
+func (t *trail) entry(event string, e AuditEntry) AuditEntry {
+	e.Call, e.Tool, e.Event = t.base.Call, t.base.Tool, event
+	if e.Region == "" {
+		e.Region = t.base.Region
+	}
+	return e
 }
 
-// auditResult is what an audit line takes from a structured result.
-type auditResult struct {
-	Executed    *bool    `json:"executed"`
-	KeyPairName string   `json:"keyPairName"`
-	RequestID   string   `json:"requestId"`
-	RequestIDs  []string `json:"requestIds"`
-	KeyPairs    []struct {
-		KeyPairName, Outcome, Code string
-	} `json:"keyPairs"`
-	Instances []struct {
-		InstanceID, Outcome, Code string
-	} `json:"instances"`
+// intent records a write about to be sent. When it cannot be written, the
+// write must not be sent: the error says so.
+func (t *trail) intent(e AuditEntry) error {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e = t.entry(EventIntent, e)
+	if err := t.log.Record(e); err != nil {
+		return failure(codeAuditUnavailable, "the intent to write could not be recorded in the audit log (%v), so nothing was sent; "+
+			"fix the audit log (--audit-log) and try again", err)
+	}
+	t.lines++
+	t.open = append(t.open, e)
+	return nil
 }
 
-// entryFor builds the audit line of a finished call; ok is false when
-// the call wrote nothing by design (a preview, or a request for approval).
-func entryFor(tool string, k kind, raw json.RawMessage, res *mcp.CallToolResult, note *auditNote) (AuditEntry, bool) {
-	var args auditArgs
-	_ = json.Unmarshal(raw, &args) // a call whose arguments do not decode failed validation; it is still an attempt
-	if k == destructive && !args.Confirm {
-		return AuditEntry{}, false
+// outcome records what the write announced by an intent did: the intent of
+// the same step and region (a call over several regions has one for each).
+// A line that cannot be written is remembered: the result then says so.
+func (t *trail) outcome(e AuditEntry) {
+	if t == nil {
+		return
 	}
-	if res == nil || res.NeedsInput() {
-		return AuditEntry{}, false
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e = t.entry(EventOutcome, e)
+	t.open = slices.DeleteFunc(t.open, func(o AuditEntry) bool { return o.Step == e.Step && o.Region == e.Region })
+	t.write(e)
+}
+
+// refused records a write attempt that sent nothing.
+func (t *trail) refused(e AuditEntry) {
+	if t == nil {
+		return
 	}
-	e := AuditEntry{Tool: tool, Region: args.RegionID, KeyPairName: args.KeyPairName, ConfirmedBy: note.confirmedBy, Declined: note.declined}
-	e.Items = args.KeyPairNames
-	if args.InstanceIDs != nil {
-		e.Items = args.InstanceIDs
-	}
-	if k == write {
-		e.KeyPairName = ""
-		e.Items = []string{args.KeyPairName}
-	}
-	if res.IsError {
-		e.Error = resultCode(res)
-		return e, true
-	}
-	var out auditResult
-	if b, err := json.Marshal(res.StructuredContent); err == nil {
-		_ = json.Unmarshal(b, &out)
-	}
-	e.Executed = out.Executed == nil || *out.Executed // creates and imports that succeed ran
-	if out.RequestID != "" {
-		e.RequestIDs = []string{out.RequestID}
-	} else {
-		e.RequestIDs = out.RequestIDs
-	}
-	for _, o := range out.KeyPairs {
-		e.Outcomes = append(e.Outcomes, AuditOutcome{Item: o.KeyPairName, Outcome: o.Outcome, Code: o.Code})
-	}
-	for _, o := range out.Instances {
-		e.Outcomes = append(e.Outcomes, AuditOutcome{Item: o.InstanceID, Outcome: o.Outcome, Code: o.Code})
-	}
-	if k == write {
-		e.Outcomes = []AuditOutcome{{Item: args.KeyPairName, Outcome: "created"}}
-		if tool == "import_key_pair" {
-			e.Outcomes[0].Outcome = "imported"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.write(t.entry(EventRefused, e))
+}
+
+func (t *trail) write(e AuditEntry) {
+	if err := t.log.Record(e); err != nil {
+		if t.failure == nil {
+			t.failure = err
 		}
+		return
 	}
-	return e, true
+	t.lines++
 }
 
-// resultCode is the error code an error result's text starts with.
-func resultCode(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			if code, _, found := strings.Cut(tc.Text, ": "); found && !strings.ContainsAny(code, " \n") {
-				return code
-			}
-			return "Error"
-		}
+// pending returns the intents still waiting for their outcomes.
+func (t *trail) pending() []AuditEntry {
+	if t == nil {
+		return nil
 	}
-	return "Error"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.open)
+}
+
+// wrote reports whether any line of this call is in the log.
+func (t *trail) wrote() bool {
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lines > 0
+}
+
+// writeError returns the first line that could not be written.
+func (t *trail) writeError() error {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failure
 }

@@ -340,7 +340,7 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 			if n > 1 {
 				t.Errorf("%s: %d key pairs under one name", name, n)
 			}
-			pem := filepath.Join(h.keyDir, name+".pem")
+			pem := filepath.Join(h.keyDir, name+"."+region+".pem")
 			info, statErr := os.Stat(pem)
 			st := w.state[name]
 			switch st {
@@ -490,7 +490,7 @@ func (w *worker) keyAbsent(t *testing.T, h *faultHarness, name, how string) {
 	case absent:
 	case unknown:
 		w.state[name] = absent
-		moveKeyFile(h, name)
+		moveKeyFile(h, w.region, name)
 	default:
 		t.Errorf("%s: %s, but the results said it exists (state %d)", name, how, st)
 	}
@@ -504,13 +504,13 @@ func (w *worker) keyAbsent(t *testing.T, h *faultHarness, name, how string) {
 // moveKeyFile moves a key file away once its key pair is gone. The tool
 // never deletes private keys, and never overwrites one: the name can then
 // be created again.
-func moveKeyFile(h *faultHarness, name string) {
-	pem := filepath.Join(h.keyDir, name+".pem")
+func moveKeyFile(h *faultHarness, region, name string) {
+	pem := filepath.Join(h.keyDir, name+"."+region+".pem")
 	_ = os.Rename(pem, pem+".old")
 }
 
 func (w *worker) afterCreate(t *testing.T, h *faultHarness, name string, o outcome) {
-	pem := filepath.Join(h.keyDir, name+".pem")
+	pem := filepath.Join(h.keyDir, name+"."+w.region+".pem")
 	switch o.code {
 	case "":
 		w.state[name] = withKey
@@ -574,7 +574,7 @@ func (w *worker) afterDelete(t *testing.T, h *faultHarness, name string, o outco
 		w.state[name] = absent
 		w.keyAbsent(t, h, name, "delete deleted it")
 		// Its key file stays: the tool never deletes private keys.
-		moveKeyFile(h, name)
+		moveKeyFile(h, w.region, name)
 	case "bound":
 		// Attached to instances: nothing was deleted.
 		w.keyExists(t, name, "delete said bound")

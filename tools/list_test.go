@@ -17,21 +17,24 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/tools.golden.json from the current tools/list")
 
-// contract is DESIGN.md's tool table: the argument names and which are
-// required, and the tool's kind.
+// contract is the tool table of README.md: the argument names and which
+// are required, and the tool's kind.
 var contract = map[string]struct {
 	kind     string // read-only, write, destructive
 	args     []string
 	required []string
 }{
 	"describe_regions":   {"read-only", nil, nil},
-	"describe_instances": {"read-only", []string{"regionId", "instanceIds", "keyPairName", "status", "pageNumber", "pageSize"}, []string{"regionId"}},
-	"describe_key_pairs": {"read-only", []string{"regionId", "keyPairName", "keyPairFingerPrint", "includePublicKey", "pageNumber", "pageSize", "resourceGroupId", "tags"}, []string{"regionId"}},
-	"create_key_pair":    {"write", []string{"regionId", "keyPairName", "resourceGroupId", "tags"}, []string{"regionId", "keyPairName"}},
-	"import_key_pair":    {"write", []string{"regionId", "keyPairName", "publicKeyBody", "resourceGroupId", "tags"}, []string{"regionId", "keyPairName", "publicKeyBody"}},
-	"delete_key_pairs":   {"destructive", []string{"regionId", "keyPairNames", "confirm"}, []string{"regionId", "keyPairNames"}},
-	"attach_key_pair":    {"destructive", []string{"regionId", "keyPairName", "instanceIds", "confirm"}, []string{"regionId", "keyPairName", "instanceIds"}},
-	"detach_key_pair":    {"destructive", []string{"regionId", "keyPairName", "instanceIds", "confirm"}, []string{"regionId", "keyPairName", "instanceIds"}},
+	"describe_instances": {"read-only", []string{"regionId", "instanceIds", "keyPairName", "status", "pageNumber", "pageSize", "nextToken"}, []string{"regionId"}},
+	// regionId or regionIds: neither is required by the schema, one by
+	// the tool.
+	"describe_key_pairs": {"read-only", []string{"regionId", "regionIds", "keyPairName", "keyPairFingerPrint", "includePublicKey", "includeInstances",
+		"inUse", "pageNumber", "pageSize", "nextToken", "resourceGroupId", "tags"}, nil},
+	"create_key_pair":  {"write", []string{"regionId", "keyPairName", "resourceGroupId", "tags"}, []string{"regionId", "keyPairName"}},
+	"import_key_pair":  {"write", []string{"regionId", "regionIds", "keyPairName", "publicKeyBody", "resourceGroupId", "tags"}, []string{"keyPairName", "publicKeyBody"}},
+	"delete_key_pairs": {"destructive", []string{"regionId", "keyPairNames", "confirm"}, []string{"regionId", "keyPairNames"}},
+	"attach_key_pair":  {"destructive", []string{"regionId", "keyPairName", "instanceIds", "confirm"}, []string{"regionId", "keyPairName", "instanceIds"}},
+	"detach_key_pair":  {"destructive", []string{"regionId", "keyPairName", "instanceIds", "confirm"}, []string{"regionId", "keyPairName", "instanceIds"}},
 }
 
 // TestToolsListContract checks tools/list as a client receives it: every

@@ -12,7 +12,7 @@ import (
 // (the two reads run concurrently, and the cloud client pages and batches
 // each concurrently).
 type regionView struct {
-	keyPairs  map[string]bool
+	keyPairs  map[string]schema.KeyPair
 	instances map[string]schema.Instance
 	// boundTo maps a key pair name to the instances that carry it, in the
 	// order the API lists them. Only loadRegion, which sees every
@@ -21,23 +21,27 @@ type regionView struct {
 }
 
 func newRegionView() *regionView {
-	return &regionView{keyPairs: map[string]bool{}, instances: map[string]schema.Instance{}, boundTo: map[string][]string{}}
+	return &regionView{keyPairs: map[string]schema.KeyPair{}, instances: map[string]schema.Instance{}, boundTo: map[string][]string{}}
 }
+
+// fingerprint is the named key pair's fingerprint; "" when it does not
+// exist.
+func (v *regionView) fingerprint(name string) string { return v.keyPairs[name].KeyPairFingerPrint }
 
 // loadRegion reads every key pair and every instance of the region, for
 // delete_key_pairs. Both listings are needed in full: DescribeKeyPairs
 // takes a single name, so the names to delete cannot be looked up in one
 // request, and only the instances say which key pairs are bound.
-func loadRegion(ctx context.Context, d Deps, region string) (*regionView, error) {
+func loadRegion(ctx context.Context, c *call, region string) (*regionView, error) {
 	var keys schema.DescribeKeyPairsOutput
 	var insts schema.DescribeInstancesOutput
 	err := concurrently(
 		func() (err error) {
-			keys, err = d.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region})
+			keys, err = c.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region})
 			return err
 		},
 		func() (err error) {
-			insts, err = d.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region})
+			insts, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region})
 			return err
 		})
 	if err != nil {
@@ -45,7 +49,7 @@ func loadRegion(ctx context.Context, d Deps, region string) (*regionView, error)
 	}
 	v := newRegionView()
 	for _, k := range keys.KeyPairs {
-		v.keyPairs[k.KeyPairName] = true
+		v.keyPairs[k.KeyPairName] = k
 	}
 	for _, in := range insts.Instances {
 		v.instances[in.InstanceID] = in
@@ -56,21 +60,21 @@ func loadRegion(ctx context.Context, d Deps, region string) (*regionView, error)
 	return v, nil
 }
 
-// loadBinding reads what attach and detach need: whether the key pair
-// exists, and the named instances. That is one exact-name DescribeKeyPairs
-// and DescribeInstances by ID (100 per request), one round trip in all,
-// where listing the region would take one page of 50 key pairs after
-// another for a full region.
-func loadBinding(ctx context.Context, d Deps, region, keyPairName string, instanceIDs []string) (*regionView, error) {
+// loadBinding reads what attach and detach need: the key pair, and the
+// named instances. That is one exact-name DescribeKeyPairs and
+// DescribeInstances by ID (100 per request), one round trip in all, where
+// listing the region would take one page of 50 key pairs after another for
+// a full region.
+func loadBinding(ctx context.Context, c *call, region, keyPairName string, instanceIDs []string) (*regionView, error) {
 	var keys schema.DescribeKeyPairsOutput
 	var insts schema.DescribeInstancesOutput
 	err := concurrently(
 		func() (err error) {
-			keys, err = d.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region, KeyPairName: keyPairName})
+			keys, err = c.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region, KeyPairName: keyPairName})
 			return err
 		},
 		func() (err error) {
-			insts, err = d.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region, InstanceIDs: instanceIDs})
+			insts, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region, InstanceIDs: instanceIDs})
 			return err
 		})
 	if err != nil {
@@ -81,7 +85,7 @@ func loadBinding(ctx context.Context, d Deps, region, keyPairName string, instan
 		// The name filter treats '*' as a wildcard; only the exact name
 		// counts as found.
 		if k.KeyPairName == keyPairName {
-			v.keyPairs[k.KeyPairName] = true
+			v.keyPairs[k.KeyPairName] = k
 		}
 	}
 	for _, in := range insts.Instances {
@@ -99,12 +103,6 @@ func concurrently(reads ...func() error) error {
 		wg.Go(func() { errs[i] = read() })
 	}
 	wg.Wait()
-	return firstError(errs...)
-}
-
-// firstError returns the first non-nil error, keeping its type for
-// errorResult (errors.Join would hide a cloud error's code).
-func firstError(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err

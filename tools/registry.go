@@ -2,15 +2,17 @@
 // title, description, the four annotation hints, input and output schemas)
 // and its handler (bind and validate the arguments, preview or confirm, call
 // the cloud, shape the result).
+//
+// Every call passes the same steps (steps.go): the audit trail, hiding, the
+// region allow-list and the call's time bound, each on its own; then the
+// tool's own work, which for destructive tools asks for approval
+// (approval.go) before it writes.
 package tools
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -36,24 +38,41 @@ type Deps struct {
 	Audit *AuditLog
 }
 
+// Kind is a tool's effect, from which its four annotation hints follow.
+type Kind int
+
+const (
+	// KindRead tools only read.
+	KindRead Kind = iota
+	// KindWrite tools create something new and destroy nothing.
+	KindWrite
+	// KindDestructive tools may remove or replace what exists.
+	KindDestructive
+)
+
+func (k Kind) String() string {
+	return [...]string{"read-only", "write", "destructive"}[k]
+}
+
 // Tool is a tool definition with its handler.
 type Tool struct {
+	Kind       Kind
 	Definition mcp.Tool
 	Handler    server.ToolHandlerFunc
+
+	// readOnly is the handler under --read-only, for tools it hides.
+	readOnly server.ToolHandlerFunc
 }
 
 // ReadOnly reports whether the tool never changes anything.
-func (t Tool) ReadOnly() bool {
-	h := t.Definition.Annotations.ReadOnlyHint
-	return h != nil && *h
-}
+func (t Tool) ReadOnly() bool { return t.Kind == KindRead }
 
 // All returns every tool, in the order clients list them.
 func All(d Deps) []Tool {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	all := []Tool{
+	return []Tool{
 		describeRegions(d),
 		describeInstances(d),
 		describeKeyPairs(d),
@@ -63,148 +82,91 @@ func All(d Deps) []Tool {
 		attachKeyPair(d),
 		detachKeyPair(d),
 	}
-	for i := range all {
-		all[i] = d.guard(all[i])
-	}
-	return all
 }
 
-// Register adds the tools to s; with readOnly, only the read-only ones.
-// When the Approver requires approval, s also hides the destructive tools
-// from clients that cannot ask their user.
+// Register adds the tools to s. With readOnly, clients see only the
+// read-only tools, and a call of another by name is refused with the
+// reason and recorded. When the Approver requires approval, clients that
+// cannot ask their user do not see the destructive tools either.
+//
+// Hidden tools stay registered, so that a call by name reaches a handler
+// that says why the tool is hidden (mcp-go's tool filters would refuse it
+// with a bare "tool not found"); tools/list leaves them out.
 func Register(s *server.MCPServer, d Deps, readOnly bool) {
-	destructiveTools := map[string]bool{}
+	hidden := map[string]bool{}
+	destructive := map[string]bool{}
 	for _, t := range All(d) {
-		if readOnly && !t.ReadOnly() {
-			continue
+		if readOnly && t.Kind != KindRead {
+			t = hiddenByReadOnly(t)
+			hidden[t.Definition.Name] = true
 		}
-		if h := t.Definition.Annotations.DestructiveHint; h != nil && *h {
-			destructiveTools[t.Definition.Name] = true
+		if t.Kind == KindDestructive {
+			destructive[t.Definition.Name] = true
 		}
 		s.AddTool(t.Definition, t.Handler)
 	}
-	if d.Approver != nil && d.Approver.Required {
-		server.WithToolFilter(hideUnapprovable(destructiveTools))(s)
-	}
+	requireApproval := d.Approver != nil && d.Approver.Required
+	hooks := &server.Hooks{}
+	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+		canElicit := ClientCanElicit(ctx)
+		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool {
+			return hidden[t.Name] || (requireApproval && destructive[t.Name] && !canElicit)
+		})
+	})
+	server.WithHooks(hooks)(s)
 }
 
-// guard wraps a tool with what applies to every call: the region
-// allow-list (before anything else, so a refused region is never sent to
-// the cloud), the multi round-trip parameters for the approval gate, and
-// the audit line of a write attempt (written before the result returns).
-func (d Deps) guard(t Tool) Tool {
-	k := readOnly
-	switch {
-	case t.Definition.Annotations.DestructiveHint != nil && *t.Definition.Annotations.DestructiveHint:
-		k = destructive
-	case !t.ReadOnly():
-		k = write
-	}
-	if len(d.Regions) > 0 {
-		t.Definition.RawInputSchema = restrictRegions(t.Definition.RawInputSchema, d.Regions)
-	}
-	name, next := t.Definition.Name, t.Handler
-	t.Handler = func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		raw := rawArguments(req)
-		note := &auditNote{}
-		var res *mcp.CallToolResult
-		if err := d.checkRegion(raw); err != nil {
-			// Refused, and recorded below: an attempt outside the allowed
-			// regions is what an operator wants to hear about.
-			res = errorResult(err)
-		} else {
-			ctx = withRoundTrip(ctx, req.Params.MultiRoundTripParams)
-			if k != readOnly && d.Audit != nil {
-				ctx = context.WithValue(ctx, auditNoteKey{}, note)
-			}
-			var err error
-			if res, err = next(ctx, req); err != nil {
-				return res, err
-			}
-		}
-		if k == readOnly || d.Audit == nil {
-			return res, nil
-		}
-		if e, ok := entryFor(name, k, raw, res, note); ok {
-			if aerr := d.Audit.Record(e); aerr != nil {
-				// The change is made; say so, and that it is unrecorded.
-				d.Logger.Error("audit log write failed", "tool", name, "err", aerr)
-				res.Content = append(res.Content, mcp.NewTextContent("Warning: this call could not be written to the audit log: "+aerr.Error()))
-			}
-		}
-		return res, nil
-	}
-	return t
+// toolSpec is one tool: what clients see and what a call does.
+type toolSpec[In any] struct {
+	kind               Kind
+	name, title, about string
+	// subject says what a call is about, for the region check and the
+	// audit log.
+	subject func(in *In) subject
+	run     func(ctx context.Context, c *call, in *In) (*mcpResult, error)
 }
 
-// checkRegion refuses a regionId outside the allow-list. Arguments that
-// do not decode are left to the tool's own checks.
-func (d Deps) checkRegion(raw json.RawMessage) error {
-	if len(d.Regions) == 0 {
-		return nil
-	}
-	var args struct {
-		RegionID any `json:"regionId"`
-	}
-	if json.Unmarshal(raw, &args) != nil {
-		return nil
-	}
-	region, ok := args.RegionID.(string)
-	if !ok || region == "" || slices.Contains(d.Regions, region) {
-		return nil
-	}
-	return &schema.Error{Code: "Forbidden.Region", Message: fmt.Sprintf(
-		"regionId %q is not one this server may act in: it is limited to %s (--regions); nothing was sent to the cloud",
-		region, strings.Join(d.Regions, ", "))}
-}
-
-// restrictRegions puts the allowed regions into an input schema's
-// regionId, as an enum and in its description.
-func restrictRegions(raw json.RawMessage, regions []string) json.RawMessage {
-	var s map[string]any
-	if json.Unmarshal(raw, &s) != nil {
-		return raw
-	}
-	props, _ := s["properties"].(map[string]any)
-	prop, _ := props["regionId"].(map[string]any)
-	if prop == nil {
-		return raw
-	}
-	prop["enum"] = regions
-	delete(prop, "pattern")
-	prop["description"] = "Region ID; this server acts only in " + strings.Join(regions, ", ") + "."
-	out, err := json.Marshal(s)
-	if err != nil {
-		return raw
-	}
-	return out
-}
-
-// kind is a tool's effect, from which its four annotation hints follow.
-type kind int
-
-const (
-	readOnly    kind = iota // reads only
-	write                   // creates something new; destroys nothing
-	destructive             // may remove or replace what exists
-)
-
-// define builds a tool definition from its input and output types. Every
-// hint is set explicitly: clients assume the worst for a missing one.
-func define[In, Out any](name, title, description string, k kind) mcp.Tool {
-	t := mcp.NewToolWithRawSchema(name, description, schema.For[In]())
-	t.RawOutputSchema = schema.For[Out]()
-	t.Title = title
-	t.Annotations = mcp.ToolAnnotation{
-		Title:           title,
-		ReadOnlyHint:    mcp.ToBoolPtr(k == readOnly),
-		DestructiveHint: mcp.ToBoolPtr(k == destructive),
+// newTool builds a tool from its input and output types and its spec.
+func newTool[In, Out any, PIn interface {
+	*In
+	validator
+}](d Deps, spec toolSpec[In]) Tool {
+	def := mcp.NewToolWithRawSchema(spec.name, spec.about, schema.For[In]())
+	def.RawOutputSchema = schema.For[Out]()
+	def.Title = spec.title
+	def.Annotations = mcp.ToolAnnotation{
+		Title:           spec.title,
+		ReadOnlyHint:    mcp.ToBoolPtr(spec.kind == KindRead),
+		DestructiveHint: mcp.ToBoolPtr(spec.kind == KindDestructive),
 		// Reads and previews change nothing; a create twice fails the second
 		// time; attach, detach and delete reach the same end state when
 		// repeated.
-		IdempotentHint: mcp.ToBoolPtr(k != write),
+		IdempotentHint: mcp.ToBoolPtr(spec.kind != KindWrite),
 		// Every tool talks to Alibaba Cloud.
 		OpenWorldHint: mcp.ToBoolPtr(true),
 	}
-	return t
+	if len(d.Regions) > 0 {
+		def.RawInputSchema = restrictRegions(def.RawInputSchema, d.Regions)
+	}
+	// Arguments are bound before the steps run, so that each step sees what
+	// the call is about; a call whose arguments are wrong still passes the
+	// audit step, and fails where its work would begin.
+	prepare := func(c *call) handler {
+		in, err := schema.Bind[In](rawArguments(c.req))
+		if err == nil {
+			err = PIn(&in).Validate()
+		}
+		if err != nil {
+			c.about.attempt = spec.kind == KindWrite
+			return func(context.Context, *call) (*mcpResult, error) { return nil, err }
+		}
+		c.about = spec.subject(&in)
+		return func(ctx context.Context, c *call) (*mcpResult, error) { return spec.run(ctx, c, &in) }
+	}
+	return Tool{Kind: spec.kind, Definition: def,
+		Handler:  d.handler(spec.name, spec.kind, prepare, d.steps(spec.kind)...),
+		readOnly: d.handler(spec.name, spec.kind, prepare, d.recordAudit, refuseReadOnly)}
 }
+
+// validator is an input that checks itself.
+type validator interface{ Validate() error }

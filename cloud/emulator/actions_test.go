@@ -103,6 +103,7 @@ func (e *testEnv) instanceKey(region, id string) string {
 }
 
 func TestDescribeRegions(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	resp, err := e.ecs.DescribeRegions(ecs.CreateDescribeRegionsRequest())
 	if err != nil {
@@ -123,6 +124,7 @@ func TestDescribeRegions(t *testing.T) {
 }
 
 func TestDescribeInstances(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	req := ecs.CreateDescribeInstancesRequest()
 	req.RegionId = "cn-hangzhou"
@@ -177,6 +179,7 @@ func TestDescribeInstances(t *testing.T) {
 }
 
 func TestCreateKeyPair(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	resp := e.create("cn-hangzhou", "demo", ecs.CreateKeyPairTag{Key: "env", Value: "dev"}, ecs.CreateKeyPairTag{Key: "empty"})
 	if resp.KeyPairName != "demo" || !strings.HasPrefix(resp.KeyPairId, "ssh-") || resp.RequestId == "" {
@@ -229,6 +232,7 @@ func TestCreateKeyPair(t *testing.T) {
 // the types the API accepts get the fingerprint ssh-keygen printed for them,
 // the others are refused.
 func TestImportKeyPairFingerprints(t *testing.T) {
+	t.Parallel()
 	pubs, err := filepath.Glob(filepath.Join(testdata, "keys", "*.pub"))
 	if err != nil || len(pubs) == 0 {
 		t.Fatalf("no fixture keys: %v", err)
@@ -288,6 +292,7 @@ func readMD5Fixture(t testing.TB, path string) string {
 }
 
 func TestDescribeKeyPairsFilters(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	for _, n := range []string{"SshKey", "webSshKey", "SshKeyProd", "mySshKeyOld", "sshkey-lower", "other"} {
 		e.create("cn-hangzhou", n)
@@ -352,6 +357,7 @@ func TestDescribeKeyPairsFilters(t *testing.T) {
 }
 
 func TestAttachDetachDelete(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	const region = "cn-hangzhou"
 	web1, web2, db := e.instanceID("web-prod-01"), e.instanceID("web-prod-02"), e.instanceID("db-replica-01")

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 
@@ -44,17 +45,26 @@ func (e *Emulator) Populate(region string, keyPairs, instances int) (names, ids 
 		names = append(names, kps[i].KeyPairName)
 	}
 	insts := make([]Instance, instances)
+	created := creationTime(e.now())
+	vpc, vsw := bulkNetworkID("vpc", region), bulkNetworkID("vsw", region+"-a")
 	for i := range insts {
+		n := i + 10 // private addresses from 10.0.0.10 on, one each
 		insts[i] = Instance{
-			InstanceID:   fmt.Sprintf("i-bulk%06d", i+1),
-			InstanceName: fmt.Sprintf("bulk-%04d", i+1),
-			RegionID:     region,
-			ZoneID:       region + "-a",
-			Status:       "Running",
-			OSType:       "linux",
-			OSName:       "Alibaba Cloud Linux 3.2104 LTS 64 bit",
-			InstanceType: "ecs.g7.large",
-			ImageID:      "aliyun_3_x64_20G_alibase_20250117.vhd",
+			InstanceID:       fmt.Sprintf("i-bulk%06d", i+1),
+			InstanceName:     fmt.Sprintf("bulk-%04d", i+1),
+			RegionID:         region,
+			ZoneID:           region + "-a",
+			Status:           "Running",
+			OSType:           "linux",
+			OSName:           "Alibaba Cloud Linux 3.2104 LTS 64 bit",
+			InstanceType:     "ecs.g7.large",
+			ImageID:          "aliyun_3_x64_20G_alibase_20250117.vhd",
+			CPU:              2,
+			Memory:           8192,
+			CreationTime:     created,
+			VpcID:            vpc,
+			VSwitchID:        vsw,
+			PrivateIPAddress: fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255),
 		}
 		ids = append(ids, insts[i].InstanceID)
 	}
@@ -70,6 +80,9 @@ func (e *Emulator) Populate(region string, keyPairs, instances int) (names, ids 
 			if g.Default {
 				resourceGroup = g.ID
 			}
+		}
+		for i := range insts {
+			insts[i].ResourceGroupID = resourceGroup
 		}
 		for _, kp := range kps {
 			if keyPairIndex(s, region, kp.KeyPairName) >= 0 {
@@ -94,4 +107,16 @@ func (e *Emulator) Populate(region string, keyPairs, instances int) (names, ids 
 		return nil, nil, err
 	}
 	return names, ids, nil
+}
+
+// bulkNetworkID is a VPC or vSwitch ID for populated instances: "vpc-" or
+// "vsw-" and 20 characters derived from what it belongs to, so that every
+// Populate of a region gives the same.
+func bulkNetworkID(kind, of string) string {
+	h := sha256.Sum256([]byte(kind + ":bulk:" + of))
+	b := make([]byte, 20)
+	for i := range b {
+		b[i] = lowerAlnum[int(h[i])%len(lowerAlnum)]
+	}
+	return kind + "-" + string(b)
 }

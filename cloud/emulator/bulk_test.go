@@ -8,6 +8,7 @@ import (
 )
 
 func TestPopulate(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, Options{})
 	e := env.emu
 	names, ids, err := e.Populate("cn-hangzhou", 3, 2)

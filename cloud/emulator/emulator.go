@@ -1,20 +1,18 @@
 // Package emulator is a local stand-in for the Alibaba Cloud ECS RPC API
 // (version 2014-05-26), limited to SSH key pairs and what they touch:
 // CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPairs,
-// AttachKeyPair, DetachKeyPair, DescribeRegions and DescribeInstances.
+// AttachKeyPair, DetachKeyPair, DescribeRegions, DescribeInstances, and
+// RebootInstances and RebootInstance, which make a key change take effect.
 //
-// It is as strict as the API documentation: requests must be signed
-// (signature v1), and every documented rule is enforced with its documented
-// error code and HTTP status. docs/emulator.md lists each rule's source and
+// It is as strict as the API documentation: requests must be signed, with
+// signature v1 (HMAC-SHA1 parameters, as alibaba-cloud-sdk-go and the aliyun
+// CLI sign) or v3 (ACS3-HMAC-SHA256 headers, the generated SDKs' default),
+// and every documented rule is enforced with its documented error code and
+// HTTP status. docs/emulator.md lists each rule's source and
 // the choices made where the documentation is silent.
 //
 // An Emulator is an http.Handler; Start serves it on a loopback port, in the
-// spirit of net/http/httptest:
-//
-//	emu, err := emulator.New(emulator.Options{Seed: seed})
-//	srv, err := emu.Start("127.0.0.1:0")
-//	defer srv.Close()
-//	// point an SDK client at srv.Host over HTTP with srv.Credentials
+// spirit of net/http/httptest; ExampleNew shows the whole round trip.
 package emulator
 
 import (
@@ -55,8 +53,14 @@ type Options struct {
 	FastKeys bool
 	// Faults injects latency and failures.
 	Faults FaultPlan
-	// Now is the emulator's clock; nil means time.Now.
+	// Now is the emulator's clock; nil means time.Now. Time stamps are
+	// checked against it, and reboots progress by it.
 	Now func() time.Time
+	// RebootTime is how long a reboot (RebootInstances, RebootInstance)
+	// takes, from the request until the instance is Running again: Stopping
+	// for the first half, Starting for the second. 0 means
+	// DefaultRebootTime; tests use milliseconds, or a fake clock.
+	RebootTime time.Duration
 	// Logger receives one line per request (action, status, code, duration,
 	// request ID; never a parameter value). Nil discards.
 	Logger *slog.Logger
@@ -71,15 +75,17 @@ type Credentials struct {
 
 // Emulator serves the emulated ECS API. It is safe for concurrent use.
 type Emulator struct {
-	creds   Credentials
-	quota   int
-	fast    bool
-	now     func() time.Time
-	log     *slog.Logger
-	store   store
-	faults  *faultInjector
-	nonces  nonceCache
-	actions map[string]action
+	creds Credentials
+	quota int
+	// rebootTime is Options.RebootTime, defaulted.
+	rebootTime time.Duration
+	fast       *fastKeySource // nil: real keys
+	now        func() time.Time
+	log        *slog.Logger
+	store      store
+	faults     *faultInjector
+	nonces     nonceCache
+	actions    map[string]action
 }
 
 // New returns an Emulator. With Options.StateDir it opens (or creates) the
@@ -95,16 +101,25 @@ func New(opts Options) (*Emulator, error) {
 	if opts.KeyPairQuota < 0 {
 		return nil, fmt.Errorf("emulator: KeyPairQuota %d is negative", opts.KeyPairQuota)
 	}
+	if opts.RebootTime < 0 {
+		return nil, fmt.Errorf("emulator: RebootTime %v is negative", opts.RebootTime)
+	}
 	e := &Emulator{
 		creds:  opts.Credentials,
 		quota:  opts.KeyPairQuota,
-		fast:   opts.FastKeys,
 		now:    opts.Now,
 		log:    opts.Logger,
 		faults: newFaultInjector(opts.Faults),
 	}
+	if opts.FastKeys {
+		e.fast = newFastKeySource()
+	}
 	if e.quota == 0 {
 		e.quota = DefaultKeyPairQuota
+	}
+	e.rebootTime = opts.RebootTime
+	if e.rebootTime == 0 {
+		e.rebootTime = DefaultRebootTime
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -137,11 +152,13 @@ func (e *Emulator) Credentials() Credentials { return e.creds }
 // SetFaults replaces the fault plan; requests already waiting are unaffected.
 func (e *Emulator) SetFaults(plan FaultPlan) { e.faults.set(plan) }
 
-// Snapshot returns a deep copy of the current state, for tests to compare.
+// Snapshot returns a deep copy of the current state, for tests to compare,
+// with the statuses of rebooting instances as the emulator's clock has them.
 func (e *Emulator) Snapshot() (*State, error) {
 	var snap *State
 	err := e.store.view(func(s *State) error {
 		snap = s.clone()
+		settleReboots(snap, e.now())
 		return nil
 	})
 	return snap, err
@@ -159,8 +176,11 @@ type Server struct {
 	// Credentials are the ones the emulator accepts.
 	Credentials Credentials
 
-	srv  *http.Server
-	done chan error
+	srv *http.Server
+	// done is closed when Serve has returned, with its error in serveErr,
+	// so that Close and Shutdown may be called more than once.
+	done     chan struct{}
+	serveErr error
 }
 
 // Start serves the emulator on addr ("127.0.0.1:0" picks a free loopback
@@ -184,14 +204,15 @@ func (e *Emulator) Serve(ln net.Listener) *Server {
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
 		},
-		done: make(chan error, 1),
+		done: make(chan struct{}),
 	}
 	go func() {
 		err := s.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
-		s.done <- err
+		s.serveErr = err
+		close(s.done)
 	}()
 	return s
 }
@@ -200,17 +221,20 @@ func (e *Emulator) Serve(ln net.Listener) *Server {
 // finish, or for ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
-	if serveErr := <-s.done; err == nil {
-		err = serveErr
+	<-s.done
+	if err == nil {
+		err = s.serveErr
 	}
 	return err
 }
 
-// Close stops the server at once, dropping requests in flight.
+// Close stops the server at once, dropping requests in flight. Closing a
+// closed server does nothing.
 func (s *Server) Close() error {
 	err := s.srv.Close()
-	if serveErr := <-s.done; err == nil {
-		err = serveErr
+	<-s.done
+	if err == nil {
+		err = s.serveErr
 	}
 	return err
 }

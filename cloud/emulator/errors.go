@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiError is an error the emulated API returns: an HTTP status and the
@@ -125,6 +126,27 @@ func errStatusNotFound(status string) *apiError {
 		"The specified Status is not found. (%q; use Pending, Running, Starting, Stopping or Stopped)", status)
 }
 
+// errInstanceNotFound, errIncorrectInstanceStatus and errDryRun carry the
+// codes, statuses and messages of the RebootInstance page.
+
+func errInstanceNotFound(ids []string, region string) *apiError {
+	where := ""
+	if region != "" {
+		where = " in region " + region
+	}
+	return newError(http.StatusNotFound, "InvalidInstanceId.NotFound",
+		"The specified InstanceId does not exist. (%s%s)", strings.Join(quoteEach(ids), ", "), where)
+}
+
+func errIncorrectInstanceStatus(id, status string) *apiError {
+	return newError(http.StatusForbidden, "IncorrectInstanceStatus",
+		"The current status of the resource does not support this operation. (instance %s is %s; it must be Running)", id, status)
+}
+
+func errDryRun() *apiError {
+	return newError(http.StatusBadRequest, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
+}
+
 // Gateway errors: checked before any action runs.
 
 func errAccessKeyNotFound() *apiError {
@@ -136,6 +158,30 @@ func errSignatureMismatch(stringToSign string) *apiError {
 	// own, and tells a wrong secret apart from a wrong request by it.
 	return newError(http.StatusBadRequest, "SignatureDoesNotMatch",
 		"Specified signature is not matched with our calculation. server string to sign is:%s", stringToSign)
+}
+
+// errSignatureMismatchV3 answers a v3 request whose signature differs. The
+// service quotes its string to sign and canonical request, so that a client
+// can find where its own differ.
+func errSignatureMismatchV3(stringToSign, canonicalRequest string) *apiError {
+	return newError(http.StatusBadRequest, "SignatureDoesNotMatch",
+		"Specified signature does not match our calculation. server StringToSign is [%s] server CanonicalRequest is [%s]",
+		stringToSign, canonicalRequest)
+}
+
+func errContentSHA256Mismatch(got string) *apiError {
+	return newError(http.StatusBadRequest, "SignatureDoesNotMatch",
+		"Specified signature does not match our calculation. (x-acs-content-sha256 %s is not the lower-case hex SHA-256 of the request body)", quoteClip(got))
+}
+
+func errIncompleteSignature(why string) *apiError {
+	return newError(http.StatusBadRequest, "IncompleteSignature",
+		"The request signature does not conform to Aliyun standards. (%s)", why)
+}
+
+func errDateExpired(date string) *apiError {
+	return newError(http.StatusBadRequest, "InvalidTimeStamp.Expired",
+		"Specified time stamp or date value is expired. (x-acs-date %s is more than 15 minutes from the server time)", quoteClip(date))
 }
 
 func errTimestampExpired(ts string) *apiError {

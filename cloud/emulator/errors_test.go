@@ -13,6 +13,7 @@ import (
 // SDK and checks the documented code and HTTP status, and that the state did
 // not change.
 func TestActionErrors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{KeyPairQuota: 3})
 	const region = "cn-hangzhou"
 	rsa2048 := strings.TrimSpace(readFixture(t, "rsa2048.pub"))

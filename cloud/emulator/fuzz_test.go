@@ -71,6 +71,10 @@ func FuzzActions(f *testing.F) {
 		"Action=DescribeKeyPairs&RegionId=cn-hangzhou&Tag.21.Key=x&Tag.x.Key=y",
 		"Action=AttachKeyPair&RegionId=cn-hangzhou&KeyPairName=fuzz1&InstanceIds=%5B%22$ID%22%5D",
 		"Action=DetachKeyPair&RegionId=cn-shanghai&KeyPairName=fuzz1&InstanceIds=%5B%22$ID%22%2C%22$ID%22%5D",
+		"Action=RebootInstances&RegionId=cn-hangzhou&InstanceId.1=$ID&InstanceId.2=i-nothere000000&BatchOptimization=SuccessFirst",
+		"Action=RebootInstances&RegionId=cn-hangzhou&InstanceId.1=$ID&ForceReboot=true&DryRun=false",
+		"Action=RebootInstance&InstanceId=$ID&ForceStop=true",
+		"Action=DescribeInstances&RegionId=cn-hangzhou&MaxResults=3&NextToken=00",
 	} {
 		f.Add(seed)
 	}
@@ -95,8 +99,10 @@ func FuzzActions(f *testing.F) {
 		for k, vals := range v {
 			p[k] = vals[0]
 		}
-		if strings.Contains(p["InstanceIds"], "$ID") {
-			p["InstanceIds"] = strings.ReplaceAll(p["InstanceIds"], "$ID", ids[len(query)%len(ids)])
+		for k, v := range p {
+			if strings.Contains(v, "$ID") {
+				p[k] = strings.ReplaceAll(v, "$ID", ids[len(query)%len(ids)])
+			}
 		}
 		nonce++
 		for k, val := range map[string]string{
@@ -151,6 +157,9 @@ func checkInvariants(t *testing.T, emu *Emulator) {
 		}
 		if in.KeyPairName != "" && in.OSType == "windows" {
 			t.Fatalf("windows instance %s carries a key pair", in.InstanceID)
+		}
+		if in.Reboot != nil && in.Status != "Stopping" && in.Status != "Starting" {
+			t.Fatalf("rebooting instance %s is %s", in.InstanceID, in.Status)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 // TestDocumentedSignatureVector checks the signer against the example in the
 // API documentation.
 func TestDocumentedSignatureVector(t *testing.T) {
+	t.Parallel()
 	params := map[string]string{
 		"AccessKeyId":      "testid",
 		"Action":           "DescribeRegions",
@@ -135,6 +136,7 @@ func send(t *testing.T, srv *Server, method string, query, form url.Values) rawR
 }
 
 func TestHandSignedRequests(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	h := &handSigner{id: e.srv.Credentials.AccessKeyID, secret: e.srv.Credentials.AccessKeySecret, now: time.Now()}
 
@@ -284,6 +286,7 @@ func TestHandSignedRequests(t *testing.T) {
 // has the form the SDK parses: it compares the server's string to sign with
 // its own and, when they agree, blames the secret.
 func TestSDKRecognisesWrongSecret(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{})
 	c, err := ecs.NewClientWithAccessKey("cn-hangzhou", e.srv.Credentials.AccessKeyID, "not-the-secret")
 	if err != nil {
@@ -298,6 +301,7 @@ func TestSDKRecognisesWrongSecret(t *testing.T) {
 }
 
 func TestSecurityToken(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, Options{Credentials: Credentials{AccessKeyID: "STS.test", AccessKeySecret: "s3cret", SecurityToken: "token-123"}})
 	for _, tc := range []struct {
 		token string

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	mathrand "math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,11 +28,13 @@ const rsaKeyBits = 2048
 
 // acceptedKeyTypes are the key type words ImportKeyPair accepts.
 var acceptedKeyTypes = map[string]bool{
-	ssh.KeyAlgoRSA:         true,
-	ssh.InsecureKeyAlgoDSA: true, // "ssh-dss"
-	ssh.KeyAlgoECDSA256:    true,
-	ssh.KeyAlgoECDSA384:    true,
-	ssh.KeyAlgoECDSA521:    true,
+	ssh.KeyAlgoRSA: true,
+	// "ssh-dss": x/crypto/ssh names it InsecureKeyAlgoDSA and marks the
+	// name deprecated, but the API documents it, so the emulator accepts it.
+	"ssh-dss":           true,
+	ssh.KeyAlgoECDSA256: true,
+	ssh.KeyAlgoECDSA384: true,
+	ssh.KeyAlgoECDSA521: true,
 }
 
 const (
@@ -223,22 +226,23 @@ func encodePrivateKeyPEM(k *rsa.PrivateKey) string {
 // newRSAKey returns a fresh 2048-bit RSA private key (e = 65537), validated and
 // precomputed.
 //
-// With fast == false it calls rsa.GenerateKey(crypto/rand.Reader, 2048), which
-// takes about 100-200 ms.
+// With a nil fast source it calls rsa.GenerateKey(crypto/rand.Reader, 2048),
+// which takes about 100-200 ms.
 //
-// With fast == true it takes about 0.2 ms (mostly crypto/rsa's own consistency
-// checks in Precompute, which MarshalPKCS1PrivateKey would run anyway): it
-// multiplies two distinct primes of the fixed pool in fastprimes.go, walking
-// through the pool's pairs with a package-level atomic counter so that
-// successive keys (in this process) have distinct moduli. Once all pairs are used it falls back to rsa.GenerateKey.
+// With a fast source it takes about 0.2 ms (mostly crypto/rsa's own
+// consistency checks in Precompute, which MarshalPKCS1PrivateKey would run
+// anyway): it multiplies two distinct primes of the fixed pool in
+// fastprimes.go, the next pair the source has not handed out, so that the keys
+// of one source have distinct moduli. Once a source has used every pair it
+// falls back to rsa.GenerateKey.
 // FAST KEYS ARE INSECURE: their primes are published in the source and shared
 // between keys, so anyone can factor them. They are for tests and benchmarks
 // only and must never protect anything.
-func newRSAKey(fast bool) (*rsa.PrivateKey, error) {
-	if fast {
+func newRSAKey(fast *fastKeySource) (*rsa.PrivateKey, error) {
+	if fast != nil {
 		primes := fastPrimes()
 		for {
-			i, j, ok := fastPrimePair(fastKeyCounter.Add(1)-1, len(primes))
+			i, j, ok := fast.nextPair(len(primes))
 			if !ok {
 				break
 			}
@@ -257,8 +261,31 @@ func newRSAKey(fast bool) (*rsa.PrivateKey, error) {
 	return k, nil
 }
 
-// fastKeyCounter numbers the keys newRSAKey(true) has made.
-var fastKeyCounter atomic.Uint64
+// fastKeySource hands out the pairs of the fast prime pool, each once. Every
+// emulator has its own, so that no test or process can use up another's
+// keys. A source starts at a random pair and wraps around, so that two
+// emulators (or two runs) rarely issue the same keys. It is safe for
+// concurrent use.
+type fastKeySource struct {
+	start uint64
+	used  atomic.Uint64
+}
+
+func newFastKeySource() *fastKeySource {
+	m := uint64(len(fastRSAPrimes))
+	return &fastKeySource{start: mathrand.Uint64N(m * (m - 1) / 2)}
+}
+
+// nextPair returns the next unused pair of the m pool primes; ok is false
+// once every pair has been handed out.
+func (f *fastKeySource) nextPair(m int) (i, j int, ok bool) {
+	total := uint64(m * (m - 1) / 2)
+	n := f.used.Add(1) - 1
+	if n >= total {
+		return 0, 0, false
+	}
+	return fastPrimePair((f.start+n)%total, m)
+}
 
 // fastPrimes returns the pool of fastprimes.go, parsed once.
 var fastPrimes = sync.OnceValue(func() []*big.Int {

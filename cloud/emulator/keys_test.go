@@ -55,6 +55,7 @@ func firstTwoFields(t testing.TB, line string) string {
 }
 
 func TestParsePublicKeyBodyFixtures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		wantType string
@@ -95,6 +96,7 @@ func TestParsePublicKeyBodyFixtures(t *testing.T) {
 }
 
 func TestParsePublicKeyBodyAcceptsVariations(t *testing.T) {
+	t.Parallel()
 	rsaLine := strings.TrimSpace(keyFixture(t, "rsa2048.pub"))
 	rsaKey := firstTwoFields(t, rsaLine)
 	ecLine := strings.TrimSpace(keyFixture(t, "ecdsa256.pub"))
@@ -133,6 +135,7 @@ func TestParsePublicKeyBodyAcceptsVariations(t *testing.T) {
 }
 
 func TestParsePublicKeyBodyRejects(t *testing.T) {
+	t.Parallel()
 	rsaLine := strings.TrimSpace(keyFixture(t, "rsa2048.pub"))
 	rsaB64 := strings.Fields(rsaLine)[1]
 	rsaBlob, err := base64.StdEncoding.DecodeString(rsaB64)
@@ -144,7 +147,7 @@ func TestParsePublicKeyBodyRejects(t *testing.T) {
 	edB64 := strings.Fields(edLine)[1]
 	certLine := strings.TrimSpace(keyFixture(t, "rsa2048.cert"))
 	certB64 := strings.Fields(certLine)[1]
-	fastKey, err := newRSAKey(true)
+	fastKey, err := newRSAKey(newFastKeySource())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +220,7 @@ func TestParsePublicKeyBodyRejects(t *testing.T) {
 }
 
 func TestFingerprintMD5Format(t *testing.T) {
+	t.Parallel()
 	pub, _, err := parsePublicKeyBody(keyFixture(t, "rsa2048.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +255,7 @@ func checkRSAKey(t testing.TB, k *rsa.PrivateKey) {
 }
 
 func TestFastKeyPrimePool(t *testing.T) {
+	t.Parallel()
 	primes := fastPrimes()
 	if len(primes) < 48 {
 		t.Fatalf("pool has %d primes, want at least 48", len(primes))
@@ -284,7 +289,7 @@ func TestFastKeyPrimePool(t *testing.T) {
 		t.Errorf("pair %d exists past the end", total)
 	}
 
-	// Pairs make valid keys (newRSAKey(true) would skip a bad one). All
+	// Pairs make valid keys (newRSAKey would skip a bad one). All
 	// pairs passed when the pool was made; checking them all takes seconds
 	// under -race, so check every 7th pair (every 97th with -short).
 	step := 7
@@ -304,18 +309,13 @@ func TestFastKeyPrimePool(t *testing.T) {
 }
 
 func TestNewRSAKeyFast(t *testing.T) {
+	t.Parallel()
 	const count = 1000
-	m := len(fastPrimes())
-	total := uint64(m * (m - 1) / 2)
-	if used := fastKeyCounter.Load(); used+count > total {
-		// Each process has only total fast keys; other tests used them up,
-		// and the rest would come from the slow generator.
-		t.Skipf("only %d of %d fast keys left in this process", total-used, total)
-	}
+	src := newFastKeySource()
 	start := time.Now()
 	keys := make([]*rsa.PrivateKey, count)
 	for i := range keys {
-		k, err := newRSAKey(true)
+		k, err := newRSAKey(src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,9 +340,41 @@ func TestNewRSAKeyFast(t *testing.T) {
 	}
 }
 
+// TestFastKeySourceHandsOutEachPairOnce checks that a source walks every pair
+// of the pool exactly once from its random start, then reports that it is
+// done (newRSAKey then makes a real key), and that sources are independent.
+func TestFastKeySourceHandsOutEachPairOnce(t *testing.T) {
+	t.Parallel()
+	const m = 9
+	total := m * (m - 1) / 2
+	for _, start := range []uint64{0, 1, uint64(total) - 1, 17} {
+		src := &fastKeySource{start: start}
+		seen := map[[2]int]bool{}
+		for n := range total {
+			i, j, ok := src.nextPair(m)
+			if !ok || seen[[2]int{i, j}] {
+				t.Fatalf("start %d, pair %d: (%d, %d, %v), seen before: %v", start, n, i, j, ok, seen[[2]int{i, j}])
+			}
+			seen[[2]int{i, j}] = true
+		}
+		if _, _, ok := src.nextPair(m); ok {
+			t.Errorf("start %d: a pair past the end", start)
+		}
+	}
+	// One exhausted source does not exhaust another.
+	a, b := &fastKeySource{}, &fastKeySource{}
+	for range total {
+		a.nextPair(m)
+	}
+	if _, _, ok := b.nextPair(m); !ok {
+		t.Error("a second source has no pairs after the first ran out")
+	}
+}
+
 func TestNewRSAKeySlow(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
-	k, err := newRSAKey(false)
+	k, err := newRSAKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +383,8 @@ func TestNewRSAKeySlow(t *testing.T) {
 }
 
 func TestEncodePrivateKeyPEM(t *testing.T) {
-	k, err := newRSAKey(true)
+	t.Parallel()
+	k, err := newRSAKey(newFastKeySource())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,25 +462,22 @@ func exitDetail(err error) string {
 	return err.Error()
 }
 
-// BenchmarkNewRSAKeyFast measures newRSAKey(true). A process has only so many
-// fast keys; when the pool runs out the benchmark rewinds the counter (with the
-// timer stopped) to where it found it: the keys it re-issues are ones it threw
-// away itself.
+// BenchmarkNewRSAKeyFast measures newRSAKey with a fast source. A source
+// has only so many fast keys; when one runs out the benchmark takes a new one
+// with the timer stopped, so that it never measures the slow generator.
 func BenchmarkNewRSAKeyFast(b *testing.B) {
 	m := len(fastPrimes())
-	total := uint64(m * (m - 1) / 2)
-	start := fastKeyCounter.Load()
-	if start >= total {
-		start = 0
-	}
+	total := m * (m - 1) / 2
+	src, issued := newFastKeySource(), 0
 	for b.Loop() {
-		if fastKeyCounter.Load() >= total {
+		if issued == total {
 			b.StopTimer()
-			fastKeyCounter.Store(start)
+			src, issued = newFastKeySource(), 0
 			b.StartTimer()
 		}
-		if _, err := newRSAKey(true); err != nil {
+		if _, err := newRSAKey(src); err != nil {
 			b.Fatal(err)
 		}
+		issued++
 	}
 }

@@ -31,18 +31,25 @@ func (e *Emulator) actionTable() map[string]action {
 		"DetachKeyPair":     detachKeyPair,
 		"DescribeRegions":   describeRegions,
 		"DescribeInstances": describeInstances,
+		"RebootInstances":   rebootInstances,
+		"RebootInstance":    rebootInstance,
 	}
 }
 
 // view and update run fn against the store, passing an *apiError through
 // and turning any other failure (an unreadable state directory) into an
 // InternalError, so that the caller always gets a well-formed API error.
+// Both hand fn the state as it is now: instances in a reboot have the status
+// the emulator's clock gives them, and an update stores it.
 func (c *call) view(fn func(*State) *apiError) *apiError {
-	return c.storeErr(c.e.store.view(func(s *State) error { return asError(fn(s)) }))
+	return c.storeErr(c.e.store.view(func(s *State) error { return asError(fn(c.e.present(s))) }))
 }
 
 func (c *call) update(fn func(*State) *apiError) *apiError {
-	return c.storeErr(c.e.store.update(func(s *State) error { return asError(fn(s)) }))
+	return c.storeErr(c.e.store.update(func(s *State) error {
+		settleReboots(s, c.e.now())
+		return asError(fn(s))
+	}))
 }
 
 // asError avoids the typed-nil trap: a nil *apiError must become a nil error.
@@ -98,8 +105,10 @@ func countKeyPairs(s *State, region string) int {
 	return n
 }
 
-// creationTime is the API's CreationTime: UTC, to the minute.
-func creationTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04Z") }
+// creationTimeLayout is the API's CreationTime: UTC, to the minute.
+const creationTimeLayout = "2006-01-02T15:04Z"
+
+func creationTime(t time.Time) string { return t.UTC().Format(creationTimeLayout) }
 
 // newKeyPairRequest holds what CreateKeyPair and ImportKeyPair share.
 type newKeyPairRequest struct {
@@ -542,85 +551,6 @@ func describeRegions(c *call) (any, *apiError) {
 	err := c.view(func(s *State) *apiError {
 		for _, r := range s.Regions {
 			resp.Regions.Region = append(resp.Regions.Region, regionItem(r))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
-type describeInstancesResponse struct {
-	RequestID  string `json:"RequestId"`
-	PageNumber int    `json:"PageNumber"`
-	PageSize   int    `json:"PageSize"`
-	TotalCount int    `json:"TotalCount"`
-	NextToken  string `json:"NextToken"`
-	Instances  struct {
-		Instance []instanceItem `json:"Instance"`
-	} `json:"Instances"`
-}
-
-type instanceItem struct {
-	InstanceID   string `json:"InstanceId"`
-	InstanceName string `json:"InstanceName"`
-	RegionID     string `json:"RegionId"`
-	ZoneID       string `json:"ZoneId"`
-	Status       string `json:"Status"`
-	OSType       string `json:"OSType"`
-	OSName       string `json:"OSName"`
-	InstanceType string `json:"InstanceType"`
-	ImageID      string `json:"ImageId"`
-	KeyPairName  string `json:"KeyPairName"`
-}
-
-var instanceStatuses = []string{"Pending", "Running", "Starting", "Stopping", "Stopped"}
-
-func describeInstances(c *call) (any, *apiError) {
-	region, err := c.region()
-	if err != nil {
-		return nil, err
-	}
-	page, err := c.p.integer("PageNumber", 1, int(^uint32(0)>>1))
-	if err != nil {
-		return nil, err
-	}
-	size, err := c.p.integer("PageSize", defaultPageSize, maxInstancePageSize)
-	if err != nil {
-		return nil, err
-	}
-	status := c.p.get("Status")
-	if status != "" && !slices.Contains(instanceStatuses, status) {
-		return nil, errStatusNotFound(status)
-	}
-	var ids []string
-	if text := c.p.get("InstanceIds"); text != "" {
-		var why string
-		if ids, why = parseJSONList(text); why != "" {
-			return nil, errInstanceIdsNotSupported(why)
-		}
-		if len(ids) > maxDescribeIDs {
-			return nil, errInstanceIdsNotSupported(fmt.Sprintf("at most %d instance IDs", maxDescribeIDs))
-		}
-	}
-	keyPair := c.p.get("KeyPairName")
-
-	resp := describeInstancesResponse{RequestID: c.requestID, PageNumber: page, PageSize: size}
-	resp.Instances.Instance = []instanceItem{}
-	err = c.view(func(s *State) *apiError {
-		var matches []Instance
-		for _, in := range s.Instances {
-			if in.RegionID == region &&
-				(ids == nil || slices.Contains(ids, in.InstanceID)) &&
-				(keyPair == "" || in.KeyPairName == keyPair) &&
-				(status == "" || in.Status == status) {
-				matches = append(matches, in)
-			}
-		}
-		resp.TotalCount = len(matches)
-		for _, in := range pageOf(matches, page, size) {
-			resp.Instances.Instance = append(resp.Instances.Instance, instanceItem(in))
 		}
 		return nil
 	})

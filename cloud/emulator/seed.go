@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"regexp"
+	"slices"
+	"time"
 )
 
 // Seed is the starting world of an emulator: regions, resource groups and
@@ -95,8 +98,72 @@ func (s *Seed) check() error {
 			return fmt.Errorf("instance %q: unknown OS type %q", in.InstanceID, in.OSType)
 		case in.KeyPairName != "":
 			return fmt.Errorf("instance %q: seeded instances carry no key pair", in.InstanceID)
+		case in.Reboot != nil:
+			return fmt.Errorf("instance %q: seeded instances are not rebooting", in.InstanceID)
+		}
+		if err := checkSeedInstanceDetails(in, s.ResourceGroups); err != nil {
+			return fmt.Errorf("instance %q: %w", in.InstanceID, err)
 		}
 		ids[in.InstanceID] = true
+	}
+	return nil
+}
+
+// checkSeedInstanceDetails checks the optional fields DescribeInstances
+// shows, so that a typo fails the seed rather than an answer.
+func checkSeedInstanceDetails(in Instance, groups []ResourceGroup) error {
+	for name, ip := range map[string]string{"privateIpAddress": in.PrivateIPAddress, "publicIpAddress": in.PublicIPAddress} {
+		if ip != "" {
+			if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
+				return fmt.Errorf("%s %q is not an IPv4 address", name, ip)
+			}
+		}
+	}
+	if in.EIP != nil {
+		if a, err := netip.ParseAddr(in.EIP.IPAddress); err != nil || !a.Is4() {
+			return fmt.Errorf("eip.ipAddress %q is not an IPv4 address", in.EIP.IPAddress)
+		}
+		if in.EIP.AllocationID == "" {
+			return fmt.Errorf("eip.allocationId is empty")
+		}
+		if in.PublicIPAddress != "" {
+			return fmt.Errorf("has both a publicIpAddress and an eip; ECS gives one or the other")
+		}
+	}
+	if in.VSwitchID != "" && in.VpcID == "" {
+		return fmt.Errorf("vSwitchId %q without a vpcId", in.VSwitchID)
+	}
+	for name, ts := range map[string]string{"creationTime": in.CreationTime, "startTime": in.StartTime} {
+		if ts != "" {
+			if _, err := time.Parse(creationTimeLayout, ts); err != nil {
+				return fmt.Errorf("%s %q is not UTC yyyy-MM-ddTHH:mmZ", name, ts)
+			}
+		}
+	}
+	if c := in.InstanceChargeType; c != "" && c != "PostPaid" && c != "PrePaid" {
+		return fmt.Errorf("instanceChargeType %q is not PostPaid or PrePaid", c)
+	}
+	if in.CPU < 0 || in.Memory < 0 || in.InternetMaxBandwidthOut < 0 {
+		return fmt.Errorf("cpu, memory and internetMaxBandwidthOut must not be negative")
+	}
+	if g := in.ResourceGroupID; g != "" && !slices.ContainsFunc(groups, func(rg ResourceGroup) bool { return rg.ID == g }) {
+		return fmt.Errorf("unknown resource group %q", g)
+	}
+	seen := map[string]bool{}
+	for n, t := range in.Tags {
+		if t.Key == "" {
+			return fmt.Errorf("tag %d has no key", n+1)
+		}
+		if err := checkTag(n+1, t.Key, t.Value); err != nil {
+			return fmt.Errorf("tag %d: %s", n+1, err.Message)
+		}
+		if seen[t.Key] {
+			return fmt.Errorf("tag key %q twice", t.Key)
+		}
+		seen[t.Key] = true
+	}
+	if len(in.Tags) > maxTags {
+		return fmt.Errorf("%d tags; at most %d", len(in.Tags), maxTags)
 	}
 	return nil
 }

@@ -81,6 +81,7 @@ func dirStoreTempFiles(t *testing.T, dir string) []string {
 }
 
 func TestDirStoreRoundTrip(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	dir := filepath.Join(t.TempDir(), "nested", "state")
 	path := filepath.Join(dir, stateFileName)
@@ -192,6 +193,7 @@ func TestDirStoreRoundTrip(t *testing.T) {
 }
 
 func TestDirStoreOpenInitial(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	tests := []struct {
 		name    string
@@ -228,6 +230,7 @@ func TestDirStoreOpenInitial(t *testing.T) {
 }
 
 func TestDirStoreClosed(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	s := mustOpenDirStore(t, t.TempDir())
 	if err := s.close(); err != nil {
@@ -246,6 +249,7 @@ func TestDirStoreClosed(t *testing.T) {
 }
 
 func TestDirStoreCorruptState(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	valid, err := encodeStateFile(dirStoreTestState())
 	if err != nil {
@@ -330,6 +334,7 @@ func TestDirStoreCorruptState(t *testing.T) {
 // TestDirStoreCorruptedWhileOpen checks that an open store refuses, and
 // does not overwrite, a state.json damaged behind its back.
 func TestDirStoreCorruptedWhileOpen(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, stateFileName)
@@ -363,6 +368,7 @@ func TestDirStoreCorruptedWhileOpen(t *testing.T) {
 // TestDirStoreConcurrentGoroutines runs updates and views through one store
 // from several goroutines (run it with -race).
 func TestDirStoreConcurrentGoroutines(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	const goroutines, updates = 8, 50
 	s := mustOpenDirStore(t, t.TempDir())
@@ -435,6 +441,7 @@ func dirStoreCheckDistinct(t *testing.T, st *State, want int) {
 // process would) changed it, even when the new file has the size and the
 // modification time of the old one.
 func TestDirStoreCacheSeesOtherStores(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, stateFileName)
@@ -595,6 +602,7 @@ func dirStoreLastSeq(st *State) int {
 // TestDirStoreTwoProcesses has two processes append 100 key pairs each to
 // one directory at the same time: none may be lost.
 func TestDirStoreTwoProcesses(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	dir := t.TempDir()
 	start := time.Now()
@@ -633,6 +641,7 @@ func TestDirStoreTwoProcesses(t *testing.T) {
 // updates, again and again: the state must always load, hold every update
 // the killed process saw succeed, and never go back.
 func TestDirStoreCrashSafety(t *testing.T) {
+	t.Parallel()
 	skipWithoutFileLocking(t)
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
 		t.Skip("needs SIGKILL")

@@ -1,9 +1,11 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -84,12 +86,22 @@ func (p params) boolean(name string) (bool, *apiError) {
 	}
 }
 
-// readParams merges query and form parameters. A parameter given twice in
-// the same place keeps its first value.
-func readParams(r *http.Request) (params, error) {
-	r.Body = http.MaxBytesReader(nil, r.Body, maxBodyBytes)
+// readParams reads a request's body (at most maxBodyBytes, for the v3
+// payload hash) and merges the query with the form body; withJSON (v3
+// only), a JSON object body is flattened into parameters as the SDKs
+// flatten their queries. A parameter given twice in the same place keeps its
+// first value.
+func readParams(r *http.Request, withJSON bool) ([]byte, params, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
+	r.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	// ParseForm reads the form from the body again, as it did before the
+	// body was read here for hashing.
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := r.ParseForm(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := params{}
 	for k, vs := range r.URL.Query() {
@@ -98,11 +110,16 @@ func readParams(r *http.Request) (params, error) {
 	for k, vs := range r.PostForm {
 		p[k] = vs[0]
 	}
-	return p, nil
+	if withJSON && isJSONBody(r) {
+		if err := flattenJSONBody(body, p); err != nil {
+			return nil, nil, err
+		}
+	}
+	return body, p, nil
 }
 
 // ServeHTTP handles one API request: gateway checks (parameters, version,
-// credentials, timestamp, signature, nonce), injected faults, then the action.
+// credentials, time stamp, signature, nonce), injected faults, then the action.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	requestID := newRequestID()
@@ -120,7 +137,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(errActionNotFound(r.Method + " " + r.URL.Path))
 		return
 	}
-	p, err := readParams(r)
+	// A request signed with v3 carries an Authorization header; v1 carries
+	// its signature among the parameters.
+	v3 := len(r.Header.Values("Authorization")) > 0
+	body, p, err := readParams(r, v3)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -130,8 +150,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	action = p.get("Action")
-	if apiErr := e.authenticate(r.Method, p); apiErr != nil {
+	var apiErr *apiError
+	if v3 {
+		action = r.Header.Get("x-acs-action")
+		apiErr = e.authenticateV3(r, body, p)
+	} else {
+		action = p.get("Action")
+		apiErr = e.authenticateV1(r.Method, p)
+	}
+	if apiErr != nil {
 		fail(apiErr)
 		return
 	}
@@ -177,59 +204,6 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
-}
-
-// authenticate does what the API gateway does before an action runs.
-func (e *Emulator) authenticate(method string, p params) *apiError {
-	for _, name := range []string{"Action", "Version", "AccessKeyId", "Signature",
-		"SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
-		if _, err := p.required(name); err != nil {
-			return err
-		}
-	}
-	if f := p.get("Format"); f != "" && !strings.EqualFold(f, "JSON") {
-		return errInvalidParameter("Format", fmt.Sprintf("%q is not supported by the emulator; use JSON", f))
-	}
-	if m := p.get("SignatureMethod"); m != "HMAC-SHA1" {
-		return errInvalidParameter("SignatureMethod", fmt.Sprintf("%q is not supported; use HMAC-SHA1", m))
-	}
-	if v := p.get("SignatureVersion"); v != "1.0" {
-		return errInvalidParameter("SignatureVersion", fmt.Sprintf("%q is not supported; use 1.0", v))
-	}
-	if t := p.get("SignatureType"); t != "" {
-		return errInvalidParameter("SignatureType", fmt.Sprintf("%q is not supported; leave it empty", t))
-	}
-	if v := p.get("Version"); v != apiVersion {
-		return errInvalidVersion(v)
-	}
-	if p.get("AccessKeyId") != e.creds.AccessKeyID {
-		return errAccessKeyNotFound()
-	}
-	ts := p.get("Timestamp")
-	when, err := time.Parse(timestampLayout, ts)
-	if err != nil {
-		return newError(http.StatusBadRequest, "IllegalTimestamp",
-			"The input parameter \"Timestamp\" that is mandatory for processing this request is not supplied correctly. (%q; use UTC yyyy-MM-ddTHH:mm:ssZ)", ts)
-	}
-	if d := e.now().Sub(when); d > timestampWindow || d < -timestampWindow {
-		return errTimestampExpired(ts)
-	}
-	sts := StringToSign(method, p)
-	if Sign(sts, e.creds.AccessKeySecret) != p.get("Signature") {
-		return errSignatureMismatch(sts)
-	}
-	if e.creds.SecurityToken != "" {
-		switch tok := p.get("SecurityToken"); {
-		case tok == "":
-			return errMissingSecurityToken()
-		case tok != e.creds.SecurityToken:
-			return errInvalidSecurityToken()
-		}
-	}
-	if !e.nonces.use(p.get("SignatureNonce"), e.now()) {
-		return errNonceUsed()
-	}
-	return nil
 }
 
 // errorBody is the API's error document. Every field is a JSON string: the

@@ -45,7 +45,7 @@ describe("progress of a call of several pages", { timeout: 60_000 }, () => {
       assert.equal(res.structuredContent.totalCount, KEY_PAIRS);
       assert.deepEqual(
         seen.map((p) => [p.progress, p.message]),
-        [1, 2, 3].map((n) => [n, `DescribeKeyPairs: ${n} of 3 requests done`]),
+        [1, 2, 3].map((n) => [n, `DescribeKeyPairs in ${REGION}: ${n} of 3 requests done`]),
         `round ${round}`,
       );
     }

@@ -81,7 +81,7 @@ describe("an agent session in the sandbox", { timeout: 60_000 }, () => {
     });
     deployFingerprint = out.keyPairFingerPrint;
     assert.equal(out.keyPairName, "web-deploy");
-    assert.equal(out.privateKeyFile, join(server.privateKeyDir, "web-deploy.pem"));
+    assert.equal(out.privateKeyFile, join(server.privateKeyDir, `web-deploy.${region.regionId}.pem`));
     assert.match(out.keyPairId, /\S/);
     // server.call has checked that neither the text nor structuredContent carries the key.
 
@@ -95,10 +95,10 @@ describe("an agent session in the sandbox", { timeout: 60_000 }, () => {
   });
 
   it("does not overwrite an existing private key file, and creates nothing", async () => {
-    const before = await readFile(join(server.privateKeyDir, "web-deploy.pem"), "utf8");
+    const before = await readFile(join(server.privateKeyDir, `web-deploy.${region.regionId}.pem`), "utf8");
     const text = await server.callError("create_key_pair", { ...region, keyPairName: "web-deploy" });
     assert.match(text, /^PrivateKeyFile\.AlreadyExists: /);
-    assert.equal(await readFile(join(server.privateKeyDir, "web-deploy.pem"), "utf8"), before);
+    assert.equal(await readFile(join(server.privateKeyDir, `web-deploy.${region.regionId}.pem`), "utf8"), before);
     const { keyPairs } = await keyPairsNamed("web-deploy");
     assert.deepEqual(keyPairs.map((k) => k.keyPairFingerPrint), [deployFingerprint]);
   });
@@ -235,7 +235,7 @@ describe("an agent session in the sandbox", { timeout: 60_000 }, () => {
     const log = server.stderr();
     assert.notEqual(log, "", "the server's (debug) log was not captured");
     // The key's first base64 line: a log might carry the key without its PEM armour.
-    const bodyLine = (await readFile(join(server.privateKeyDir, "web-deploy.pem"), "utf8")).split("\n")[1];
+    const bodyLine = (await readFile(join(server.privateKeyDir, `web-deploy.${region.regionId}.pem`), "utf8")).split("\n")[1];
     assert.ok(!log.includes("PRIVATE KEY") && !log.includes(bodyLine), "the server logged the private key");
   });
 });
