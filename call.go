@@ -233,9 +233,9 @@ func runCall(c *cli, cfg *serverConfig, args []string, help bool) error {
 	if help {
 		return cat.printToolHelp(c.stdout, t)
 	}
-	if h, hidden := cat.hidden[name]; hidden {
-		return callUsagef("%s is hidden by %s: %s", name, h.flag, h.why)
-	}
+	// A tool the flags hide is still called: the server refuses it with
+	// the reason, and records the attempt in the audit log, as it does for
+	// a client that calls it by name.
 	if len(args) > 2 {
 		return callUsagef("unexpected argument %q: give the arguments as one JSON object, quoted for the shell, e.g. '{\"regionId\":\"cn-hangzhou\"}'", args[2])
 	}

@@ -94,11 +94,6 @@ func TestUsageErrors(t *testing.T) {
 			`ecs-keypair-mcp call describe_regions: the arguments of describe_regions must be one JSON object, e.g. '{"regionId":"cn-hangzhou"}' (see ecs-keypair-mcp call describe_regions --help)` + "\n"},
 		{"call with unquoted JSON", nil, []string{"call", "describe_instances", `{"regionId":`, `"cn-hangzhou"}`},
 			`ecs-keypair-mcp call: unexpected argument "\"cn-hangzhou\"}": give the arguments as one JSON object, quoted for the shell...`},
-		{"call of a tool --read-only hides", nil, []string{"--read-only", "call", "create_key_pair", "{}"},
-			`ecs-keypair-mcp call: create_key_pair is hidden by --read-only: it registers only the read-only tools (see ecs-keypair-mcp call --help)` + "\n"},
-		{"call of a tool --require-approval hides", map[string]string{"ECS_KEYPAIR_MCP_REQUIRE_APPROVAL": "true"}, []string{"call", "delete_key_pairs", "{}"},
-			`ecs-keypair-mcp call: delete_key_pairs is hidden by --require-approval: destructive tools then need a person's approval, which call cannot ask for; ` +
-				`run them from an MCP client that supports elicitation, or without --require-approval, where confirm: true is the confirmation (see ecs-keypair-mcp call --help)` + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -118,6 +113,33 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if stdout != "" {
 				t.Errorf("stdout %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+// A tool the flags hide, called by name, is refused by the server with the
+// reason and an audit line, as for any client; call exits with status 1.
+func TestCallOfAHiddenTool(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		flag, tool, args, want string
+	}{
+		{"--read-only", "create_key_pair", `{"regionId":"cn-hangzhou","keyPairName":"demo"}`,
+			"Forbidden.ReadOnly: create_key_pair is hidden: this server runs with --read-only"},
+		{"--require-approval", "delete_key_pairs", `{"regionId":"cn-hangzhou","keyPairNames":["demo"],"confirm":true}`,
+			"ApprovalRequired: this server requires a person's approval for delete_key_pairs (--require-approval)"},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
+			state := t.TempDir()
+			stdout, stderr, code := runCLI(t, nil, "--sandbox", "--state-dir", state, tc.flag, "call", tc.tool, tc.args)
+			if code != exitFailure || stdout != "" || !strings.HasPrefix(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			audit, err := os.ReadFile(filepath.Join(state, "audit.log"))
+			if err != nil || !strings.Contains(string(audit), `"tool":"`+tc.tool+`"`) || !strings.Contains(string(audit), `"executed":false`) {
+				t.Errorf("audit log %q, %v", audit, err)
 			}
 		})
 	}
