@@ -89,7 +89,8 @@ func TestUsageErrors(t *testing.T) {
 
 		// call's own.
 		{"call without a tool", nil, []string{"call"},
-			`ecs-keypair-mcp call: give the tool to run: ecs-keypair-mcp call TOOL [JSON-ARGUMENTS]; the tools: describe_regions, describe_instances, describe_key_pairs, create_key_pair, import_key_pair, delete_key_pairs, attach_key_pair, detach_key_pair (see ecs-keypair-mcp call --help)` + "\n"},
+			`ecs-keypair-mcp call: give the tool to run: ecs-keypair-mcp call TOOL [JSON-ARGUMENTS]; the tools: ` +
+				strings.Join(toolNames(func(tools.Tool) bool { return true }), ", ") + ` (see ecs-keypair-mcp call --help)` + "\n"},
 		{"call with arguments that are not an object", nil, []string{"call", "describe_regions", "[1]"},
 			`ecs-keypair-mcp call describe_regions: the arguments of describe_regions must be one JSON object, e.g. '{"regionId":"cn-hangzhou"}' (see ecs-keypair-mcp call describe_regions --help)` + "\n"},
 		{"call with unquoted JSON", nil, []string{"call", "describe_instances", `{"regionId":`, `"cn-hangzhou"}`},
@@ -299,23 +300,36 @@ func TestToolHelpFromSchemas(t *testing.T) {
 	}
 }
 
+// toolNames lists the names of the tools that keep says to, in order.
+func toolNames(keep func(tools.Tool) bool) []string {
+	var names []string
+	for _, t := range tools.All(tools.Deps{}) {
+		if keep(t) {
+			names = append(names, t.Definition.Name)
+		}
+	}
+	return names
+}
+
 // An unknown tool name gets the list of tools, and which are hidden, by
 // which flag, and why.
 func TestUnknownTool(t *testing.T) {
 	t.Parallel()
 	_, stderr, code := runCLI(t, nil, "--read-only", "call", "delete_keypairs")
 	want := `ecs-keypair-mcp call: no tool is called "delete_keypairs"; did you mean delete_key_pairs?
-the tools: describe_regions, describe_instances, describe_key_pairs
-hidden by --read-only: create_key_pair, import_key_pair, delete_key_pairs, attach_key_pair, detach_key_pair (it registers only the read-only tools)
+the tools: ` + strings.Join(toolNames(tools.Tool.ReadOnly), ", ") + `
+hidden by --read-only: ` + strings.Join(toolNames(func(t tools.Tool) bool { return !t.ReadOnly() }), ", ") + ` (it registers only the read-only tools)
 See ecs-keypair-mcp call --help.
 `
 	if code != exitUsage || stderr != want {
 		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, stderr, want)
 	}
 	_, stderr, code = runCLI(t, nil, "--require-approval", "call", "frobnicate")
-	if code != exitUsage || strings.Contains(stderr, "did you mean") ||
-		!strings.Contains(stderr, "\nthe tools: describe_regions, describe_instances, describe_key_pairs, create_key_pair, import_key_pair\n") ||
-		!strings.Contains(stderr, "\nhidden by --require-approval: delete_key_pairs, attach_key_pair, detach_key_pair (destructive tools then need a person's approval, which call cannot ask for") {
+	visible := toolNames(func(t tools.Tool) bool { return !destructive(t) })
+	hidden := toolNames(destructive)
+	if code != exitUsage || strings.Contains(stderr, "did you mean") || !slices.Contains(hidden, "delete_key_pairs") ||
+		!strings.Contains(stderr, "\nthe tools: "+strings.Join(visible, ", ")+"\n") ||
+		!strings.Contains(stderr, "\nhidden by --require-approval: "+strings.Join(hidden, ", ")+" (destructive tools then need a person's approval, which call cannot ask for") {
 		t.Errorf("exit %d, stderr\n%s", code, stderr)
 	}
 }
