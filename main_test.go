@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	if !explicit {
 		flag.Set("test.parallel", strconv.Itoa(max(8, runtime.GOMAXPROCS(0))))
 	}
+	// No test may ask the ECS metadata service, wherever it runs: the
+	// commands run in process read this environment.
+	os.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
 	dir, err := os.MkdirTemp("", "ecs-keypair-mcp-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

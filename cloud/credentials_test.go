@@ -16,7 +16,9 @@ import (
 // touches the network: the environment and the DMI directory are fakes,
 // and the metadata provider is a stand-in that records being built.
 func TestInstanceMetadataOnlyOnECS(t *testing.T) {
-	t.Parallel()
+	// The SDK's own builders read the process environment: keep its
+	// metadata probe off there too. The decision under test reads the fake.
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
 	dmi := func(t *testing.T, vendor, product string) string {
 		dir := t.TempDir()
 		for name, v := range map[string]string{"sys_vendor": vendor, "product_name": product} {
@@ -45,7 +47,6 @@ func TestInstanceMetadataOnlyOnECS(t *testing.T) {
 			vendor: "Alibaba Cloud", product: "Alibaba Cloud ECS", want: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			built := false
 			c := newChainProvider("", &scrubber{})
 			c.getenv = func(k string) string { return tc.env[k] }
