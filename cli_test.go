@@ -329,8 +329,8 @@ See ecs-keypair-mcp call --help.
 		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, stderr, want)
 	}
 	_, stderr, code = runCLI(t, nil, "--require-approval", "call", "frobnicate")
-	visible := toolNames(func(t tools.Tool) bool { return !destructive(t) })
-	hidden := toolNames(destructive)
+	visible := toolNames(func(t tools.Tool) bool { return t.Kind != tools.KindDestructive })
+	hidden := toolNames(func(t tools.Tool) bool { return t.Kind == tools.KindDestructive })
 	if code != exitUsage || strings.Contains(stderr, "did you mean") || !slices.Contains(hidden, "delete_key_pairs") ||
 		!strings.Contains(stderr, "\nthe tools: "+strings.Join(visible, ", ")+"\n") ||
 		!strings.Contains(stderr, "\nhidden by --require-approval: "+strings.Join(hidden, ", ")+" (destructive tools then need a person's approval, which call cannot ask for") {
