@@ -17,10 +17,10 @@ import (
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
 
-const instructions = `Manage Alibaba Cloud ECS SSH key pairs. Key pairs and instances belong to one region: find region IDs with describe_regions.
-To give SSH access: import_key_pair (an existing public key) or create_key_pair (the private key is written to a file on the server's machine, never returned), then attach_key_pair.
-delete_key_pairs, attach_key_pair and detach_key_pair change nothing without confirm: true; they first return a preview. Show the preview to the user and confirm only with their agreement; where the client can, the user is then asked to approve directly, and a decline means stop.
-Attaching replaces an instance's key pair and turns password login off; Running instances need a reboot for the change to take effect. A key pair attached to instances cannot be deleted until detached.`
+const instructions = `Manage Alibaba Cloud ECS SSH key pairs. Key pairs and instances belong to a region (describe_regions lists them); describe_key_pairs and import_key_pair also take regionIds, ["*"] for every region.
+To give SSH access: import_key_pair (an existing public key) or create_key_pair (the private key goes to a file on the server's machine, never returned), then attach_key_pair, then reboot_instances for the Running instances it lists. To replace a key on instances, use rotate_key_pair: one plan, one approval. describe_key_pairs with inUse: false finds unused key pairs.
+delete_key_pairs, attach_key_pair, detach_key_pair, reboot_instances and rotate_key_pair change nothing without confirm: true; they first return a preview. Show it to the user and confirm only with their agreement; where the client can, the user is then asked directly, and a decline means stop.
+Attaching replaces an instance's key pair and turns password login off. A key pair attached to instances cannot be deleted until detached. A listing too long for one result is truncated: continue with nextToken, or narrow the question.`
 
 func newMCPServer(deps tools.Deps, readOnly bool) *server.MCPServer {
 	s := server.NewMCPServer("ecs-keypair-mcp", buildVersion(),

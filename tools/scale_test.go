@@ -282,6 +282,7 @@ func TestListingsFollowNextToken(t *testing.T) {
 			}
 			token = page.NextToken
 		}
+		t.Logf("%s %v: %d items in %d results", tc.tool, tc.args, len(seen), calls+1)
 		if len(seen) != tc.want || calls == 0 {
 			t.Errorf("%s %v: %d distinct items in %d calls, want %d in more than one", tc.tool, tc.args, len(seen), calls+1, tc.want)
 		}
