@@ -14,3 +14,4 @@ import "./cases/output_validation.js";
 import "./cases/session.js";
 import "./cases/shared_state.js";
 import "./cases/progress.js";
+import "./cases/budget.js";

@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 
 import { startServer } from "../lib/server.js";
 import { portabilityProblems } from "../lib/portable.js";
+import { TOOLS_LIST_BUDGET, jsonTokens } from "../lib/tokens.js";
 
 // Arguments: a trailing "*" marks a required one. Results: "list[].field"
 // is a field of each item of list; a "?" after a name marks a field that may
@@ -183,6 +184,13 @@ describe("tools/list", { timeout: 30_000 }, () => {
         `${tool.name} is ${CONTRACT[tool.name].kind}`,
       );
     }
+  });
+
+  it(`costs at most ${TOOLS_LIST_BUDGET} tokens as compact JSON (Claude tokenizer)`, (t) => {
+    // Every definition sits in the model's context for the whole conversation.
+    const tokens = jsonTokens(server.tools);
+    t.diagnostic(`tools/list: ${tokens} tokens as compact JSON, ${server.tools.length} tools (budget ${TOOLS_LIST_BUDGET})`);
+    assert.ok(tokens <= TOOLS_LIST_BUDGET, `tools/list is ${tokens} tokens, over ${TOOLS_LIST_BUDGET}`);
   });
 
   it("has flat, portable input and output schemas", () => {
