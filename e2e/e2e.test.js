@@ -15,3 +15,4 @@ import "./cases/session.js";
 import "./cases/shared_state.js";
 import "./cases/progress.js";
 import "./cases/budget.js";
+import "./cases/rotation.js";
