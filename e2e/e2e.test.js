@@ -16,3 +16,4 @@ import "./cases/shared_state.js";
 import "./cases/progress.js";
 import "./cases/budget.js";
 import "./cases/rotation.js";
+import "./cases/cancel.js";
