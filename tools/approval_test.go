@@ -109,6 +109,7 @@ func (h *harness) keyPairNames() []string {
 }
 
 func TestApprovalOfDeletes(t *testing.T) {
+	t.Parallel()
 	accept := func(typed string) *person {
 		return &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": typed}}
 	}
@@ -160,6 +161,7 @@ func TestApprovalOfDeletes(t *testing.T) {
 }
 
 func TestApprovalOfAttachShowsThePreview(t *testing.T) {
+	t.Parallel()
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"approve": true}}
@@ -187,6 +189,7 @@ func TestApprovalOfAttachShowsThePreview(t *testing.T) {
 }
 
 func TestApprovalWithoutElicitation(t *testing.T) {
+	t.Parallel()
 	for _, proto := range protocols {
 		t.Run(proto.name+"/confirm is the approval", func(t *testing.T) {
 			h := approvalHarness(t, proto.version, nil, false, "")
@@ -228,6 +231,7 @@ func TestApprovalWithoutElicitation(t *testing.T) {
 }
 
 func TestRegionAllowList(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, harnessOptions{deps: func(d *tools.Deps) { d.Regions = []string{"cn-hangzhou", "eu-central-1"} }})
 	regions, _ := ok[schema.DescribeRegionsOutput](h, "describe_regions", nil)
 	var ids []string
@@ -292,6 +296,7 @@ func (h *harness) requestCount() int {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "audit.log")
 	p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": "old-1"}}
 	h := approvalHarness(t, protocols[0].version, p, false, path)

@@ -66,9 +66,9 @@ func runImportKeyPair(ctx context.Context, c *call, in *schema.ImportKeyPairInpu
 		}
 		return nil
 	})
-	if err := allFailed(errs); err != nil && len(regions) > 0 && errorCode(err) != "KeyPair.AlreadyExist" && sameCode(errs) {
-		// Every region failed the same way (credentials, the network):
-		// that is the call's error.
+	// A name taken in every region is each region's news; any other
+	// failure everywhere is the call's.
+	if err := commonFailure(errs); err != nil && errorCode(err) != "KeyPair.AlreadyExist" {
 		return nil, err
 	}
 	return textResult(importSummary(out), out)
@@ -110,16 +110,6 @@ func importedBefore(ctx context.Context, c *call, region, name, want string, cau
 			quoted(name), k.KeyPairFingerPrint, want)
 	}
 	return o
-}
-
-// sameCode reports whether every error has one code.
-func sameCode(errs []error) bool {
-	for _, err := range errs[1:] {
-		if errorCode(err) != errorCode(errs[0]) {
-			return false
-		}
-	}
-	return true
 }
 
 // publicKeyFingerprint is the MD5 fingerprint the API gives a public key

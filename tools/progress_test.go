@@ -85,6 +85,7 @@ var progressMessage = regexp.MustCompile(`^([A-Za-z]+) in [a-z0-9-]+: ([0-9]+) o
 // of one request, nothing is sent. The result is what it would be without
 // a token.
 func TestProgressNotifications(t *testing.T) {
+	t.Parallel()
 	const region = "ap-southeast-1"
 	for _, tc := range []struct {
 		name  string
@@ -250,6 +251,7 @@ func TestProgressNotifications(t *testing.T) {
 // listing of two pages read cold (page 1, then page 2) takes two round
 // trips one after the other, just where a client would show progress.
 func TestProgressReportsEveryPage(t *testing.T) {
+	t.Parallel()
 	const region = "ap-southeast-1"
 	for _, tc := range []struct {
 		keyPairs, pages int

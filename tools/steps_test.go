@@ -26,6 +26,7 @@ func ran(called *bool) handler {
 }
 
 func TestCheckRegions(t *testing.T) {
+	t.Parallel()
 	step := checkRegions([]string{"cn-hangzhou", "cn-shanghai"})
 	for _, tc := range []struct {
 		regions []string
@@ -49,6 +50,7 @@ func TestCheckRegions(t *testing.T) {
 }
 
 func TestRequireElicitation(t *testing.T) {
+	t.Parallel()
 	can := server.WithRequestProtocolInfo(context.Background(), &server.RequestProtocolInfo{Modern: true,
 		ClientCapabilities: &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{}}})
 	cannot := server.WithRequestProtocolInfo(context.Background(), &server.RequestProtocolInfo{Modern: true,
@@ -64,6 +66,7 @@ func TestRequireElicitation(t *testing.T) {
 }
 
 func TestRecordAudit(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "audit.log")
 	log, err := OpenAuditLog(path)
 	if err != nil {
@@ -122,6 +125,7 @@ func readLines(t *testing.T, path string) []AuditEntry {
 // The call's time bound: the work gets a deadline, a timeout says
 // --timeout, and the time a person takes is not counted.
 func TestBound(t *testing.T) {
+	t.Parallel()
 	ctx := WithCallTimeout(context.Background(), 100*time.Millisecond)
 	_, err := bound(func(ctx context.Context, c *call) (*mcpResult, error) {
 		<-ctx.Done()

@@ -290,6 +290,7 @@ func md5Fixture(t *testing.T, name string) string {
 }
 
 func TestReadOnlyRegistersOnlyReads(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {
@@ -321,6 +322,7 @@ func sorted(s []string) []string {
 }
 
 func TestDescribeTools(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	regions, _ := ok[schema.DescribeRegionsOutput](h, "describe_regions", nil)
 	if len(regions.Regions) < 6 {
@@ -388,6 +390,7 @@ func TestDescribeTools(t *testing.T) {
 }
 
 func TestCreateKeyPairWritesThePrivateKeyFile(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	out, text := ok[schema.CreateKeyPairOutput](h, "create_key_pair", map[string]any{
 		"regionId": "cn-hangzhou", "keyPairName": "demo", "tags": []map[string]any{{"key": "env", "value": "dev"}}})
@@ -444,6 +447,7 @@ func TestCreateKeyPairWritesThePrivateKeyFile(t *testing.T) {
 }
 
 func TestImportKeyPair(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	for _, fx := range []string{"rsa2048", "rsa4096", "dsa1024", "ecdsa256", "ecdsa384", "ecdsa521"} {
 		out, _ := ok[schema.ImportKeyPairOutput](h, "import_key_pair", map[string]any{
@@ -469,6 +473,7 @@ func TestImportKeyPair(t *testing.T) {
 }
 
 func TestDeleteKeyPairs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	pub := fixture(t, "ecdsa256.pub")
 	for _, n := range []string{"old-1", "old-2", "in-use"} {
@@ -526,6 +531,7 @@ func outcomes(in []schema.DeleteOutcome) []schema.DeleteOutcome {
 }
 
 func TestDeleteManyKeyPairsInBatches(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	pub := fixture(t, "ecdsa384.pub")
 	var names []string
@@ -549,6 +555,7 @@ func TestDeleteManyKeyPairsInBatches(t *testing.T) {
 }
 
 func TestAttachAndDetach(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	pub := fixture(t, "rsa2048.pub")
 	for _, n := range []string{"deploy", "old-key"} {
