@@ -17,3 +17,4 @@ import "./cases/progress.js";
 import "./cases/budget.js";
 import "./cases/rotation.js";
 import "./cases/cancel.js";
+import "./cases/approval.js";
