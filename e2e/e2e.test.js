@@ -18,3 +18,4 @@ import "./cases/budget.js";
 import "./cases/rotation.js";
 import "./cases/cancel.js";
 import "./cases/approval.js";
+import "./cases/regions.js";
