@@ -134,14 +134,14 @@ func TestBound(t *testing.T) {
 	if errorCode(err) != cloud.CodeRequestTimeout || !strings.Contains(err.Error(), "did not finish within 100ms (the server's --timeout)") {
 		t.Errorf("err %v", err)
 	}
-	_, err = bound(func(ctx context.Context, c *call) (*mcpResult, error) {
+	_, err = bound(func(_ context.Context, c *call) (*mcpResult, error) {
 		paused := time.Now()
-		time.Sleep(150 * time.Millisecond) // a person reads
-		ctx = c.resume(paused)
-		if dl, _ := ctx.Deadline(); time.Until(dl) < 50*time.Millisecond {
+		time.Sleep(150 * time.Millisecond) // a person reads, longer than the call's time
+		resumed := c.resume(paused)
+		if dl, _ := resumed.Deadline(); time.Until(dl) < 50*time.Millisecond {
 			t.Errorf("after the person's answer, %s left of the call's time", time.Until(dl))
 		}
-		return nil, ctx.Err()
+		return nil, resumed.Err()
 	})(ctx, &call{})
 	if err != nil {
 		t.Errorf("err %v after resuming", err)
