@@ -4,6 +4,7 @@
 // ID forms, statuses, OS types, exactly one default resource group, no key
 // pairs on seeded instances).
 
+import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 
 const REGIONS = [
@@ -13,9 +14,19 @@ const REGIONS = [
   ["ap-southeast-1", "Singapore"],
 ];
 
+// Instance IDs look like ECS's (i-bp1 and 17 of [a-z0-9]) and tokenize like
+// them, so that the token counts of a listing are those of a real region;
+// derived from the number, so every run has the same world.
+const instanceId = (n) => {
+  const digest = createHash("sha256").update(`e2e-instance-${n}`).digest();
+  const body = Array.from(digest.subarray(0, 17), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+  return `i-bp1${body}`;
+};
+
 /**
  * A world of a few regions and `count` Running Linux instances in `region`,
- * named `scale-0001`..., with IDs that sort as they are numbered.
+ * named `web-0001`... The default resource group's ID is the built-in
+ * seed's, so that key pair listings count as they do on the built-in world.
  */
 export function scaleSeed({ region = "cn-hangzhou", count }) {
   return {
@@ -25,10 +36,10 @@ export function scaleSeed({ region = "cn-hangzhou", count }) {
       regionEndpoint: `ecs.${regionId}.aliyuncs.com`,
       status: "available",
     })),
-    resourceGroups: [{ id: "rg-e2escaledefault", name: "default", default: true }],
+    resourceGroups: [{ id: "rg-acfmzqyw7x4jb6a", name: "default", default: true }],
     instances: Array.from({ length: count }, (_, n) => ({
-      instanceId: `i-e2escale${String(n + 1).padStart(6, "0")}`,
-      instanceName: `scale-${String(n + 1).padStart(4, "0")}`,
+      instanceId: instanceId(n + 1),
+      instanceName: `web-${String(n + 1).padStart(4, "0")}`,
       regionId: region,
       zoneId: `${region}-h`,
       status: "Running",
