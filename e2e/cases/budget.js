@@ -38,6 +38,10 @@ async function listAll(server, tool, args, itemsOf) {
     calls.push({ items: got.length, text: countTokens(text), structured: jsonTokens(out), totalCount: out.totalCount, truncated: out.truncated === true });
     assert.equal(out.truncated === true, Boolean(out.nextToken), `call ${calls.length}: truncated and nextToken go together`);
     assert.ok(got.length > 0 || !out.nextToken, `call ${calls.length}: a nextToken after an empty result makes no progress`);
+    if (out.truncated) {
+      // The model reads the text: it must say how to go on.
+      assert.match(text.slice(0, text.lastIndexOf("\n")), /nextToken/, `call ${calls.length}: a truncated result's text does not say how to continue`);
+    }
     nextToken = out.nextToken;
   } while (nextToken && calls.length < MAX_CALLS);
   assert.equal(nextToken, undefined, `still a nextToken after ${MAX_CALLS} calls`);
