@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
@@ -60,9 +62,9 @@ func newBackend(c *cli, cfg *serverConfig, logger *slog.Logger) (_ *backend, err
 		if auditPath == "" {
 			auditPath = filepath.Join(stateDir, "audit.log")
 		}
-		seed, err := loadSandboxSeed()
+		seed, err := seedFrom(cfg.seed)
 		if err != nil {
-			return nil, fmt.Errorf("built-in seed: %w", err)
+			return nil, err
 		}
 		emu, err := emulator.New(emulator.Options{Seed: seed, StateDir: stateDir, Logger: logger.With("component", "sandbox")})
 		if err != nil {
@@ -81,8 +83,8 @@ func newBackend(c *cli, cfg *serverConfig, logger *slog.Logger) (_ *backend, err
 			Credentials: &cloud.StaticCredentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret},
 		}
 	} else {
-		if cfg.stateDir != "" {
-			return nil, usagef("--state-dir is for --sandbox only")
+		if cfg.stateDir != "" || cfg.seed != "" {
+			return nil, usagef("--state-dir and --seed are for --sandbox only")
 		}
 		cloudCfg = cloud.Config{Endpoint: cfg.endpoint, Profile: cfg.profile}
 	}
@@ -103,8 +105,10 @@ func newBackend(c *cli, cfg *serverConfig, logger *slog.Logger) (_ *backend, err
 		// not https://, say): the command line is at fault.
 		return nil, usagef("%v", err)
 	}
+	approver := tools.NewApprover(cfg.requireApproval)
+	approver.Timeout = cfg.approvalTimeout
 	b.deps = tools.Deps{Cloud: client, PrivateKeyDir: keyDir, Logger: logger.With("component", "tools"),
-		Approver: tools.NewApprover(cfg.requireApproval), Regions: cfg.regions}
+		Approver: approver, Regions: cfg.regions}
 	if auditPath != "" {
 		audit, err := tools.OpenAuditLog(auditPath)
 		if err != nil {
@@ -114,7 +118,32 @@ func newBackend(c *cli, cfg *serverConfig, logger *slog.Logger) (_ *backend, err
 		b.deps.Audit = audit
 		logger.Info("recording write attempts", "auditLog", auditPath)
 	}
+	// What an earlier process left of its creates: reserved key files.
+	// Nothing to do, and no request, unless one stopped mid-create.
+	ctx, cancel := context.WithTimeout(context.Background(), reconcileTimeout)
+	defer cancel()
+	tools.Reconcile(ctx, b.deps)
 	return b, nil
+}
+
+// reconcileTimeout bounds the start-up's look at reserved key files.
+const reconcileTimeout = 10 * time.Second
+
+// seedFrom is the seed file's world, or the built-in one.
+func seedFrom(path string) (*emulator.Seed, error) {
+	if path == "" {
+		seed, err := loadSandboxSeed()
+		if err != nil {
+			return nil, fmt.Errorf("built-in seed: %w", err)
+		}
+		return seed, nil
+	}
+	seed, err := emulator.LoadSeed(path)
+	if err != nil {
+		// The file the command line named is at fault.
+		return nil, usagef("--seed: %v", err)
+	}
+	return seed, nil
 }
 
 func defaultStateDir(c *cli) (string, error) {

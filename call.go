@@ -50,30 +50,18 @@ var (
 func newCatalog(cfg *serverConfig) *catalog {
 	c := &catalog{tools: tools.All(tools.Deps{Regions: cfg.regions}), hidden: map[string]hiding{}}
 	for _, t := range c.tools {
-		switch {
-		case cfg.readOnly && !t.ReadOnly():
+		// call's in-process client cannot ask a person.
+		switch tools.HiddenBy(t, cfg.readOnly, cfg.requireApproval, false) {
+		case "--read-only":
 			c.hidden[t.Definition.Name] = hiddenByReadOnly
-		case cfg.requireApproval && destructive(t):
+		case "--require-approval":
 			c.hidden[t.Definition.Name] = hiddenByApproval
 		}
 	}
 	return c
 }
 
-func destructive(t tools.Tool) bool {
-	h := t.Definition.Annotations.DestructiveHint
-	return h != nil && *h
-}
-
-func kindOf(t tools.Tool) string {
-	switch {
-	case t.ReadOnly():
-		return "read-only"
-	case destructive(t):
-		return "destructive"
-	}
-	return "write"
-}
+func kindOf(t tools.Tool) string { return t.Kind.String() }
 
 func (c *catalog) find(name string) (tools.Tool, bool) {
 	for _, t := range c.tools {

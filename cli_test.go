@@ -70,8 +70,12 @@ func TestUsageErrors(t *testing.T) {
 		{"tools takes nothing", nil, []string{"tools", "extra"}, `ecs-keypair-mcp: tools takes no arguments, got "extra"` + seeHelp},
 		{"sandbox and endpoint", nil, []string{"--sandbox", "--endpoint", "http://127.0.0.1:1", "call", "describe_regions"},
 			`ecs-keypair-mcp: --sandbox cannot be combined with --endpoint or --profile...`},
+		{"approval timeout past an approval's lifetime", nil, []string{"--approval-timeout", "20m", "tools"},
+			`ecs-keypair-mcp: --approval-timeout="20m": over 10m, an approval's lifetime; use 10m or less` + seeHelp},
+		{"seed that is not there", nil, []string{"--sandbox", "--state-dir", "/tmp/x", "--seed", "/no/such/seed.json", "call", "describe_regions"},
+			`ecs-keypair-mcp: --seed: emulator seed: open /no/such/seed.json: no such file or directory` + seeHelp},
 		{"state dir without sandbox", nil, []string{"--state-dir", "/tmp/x", "call", "describe_regions"},
-			`ecs-keypair-mcp: --state-dir is for --sandbox only` + seeHelp},
+			`ecs-keypair-mcp: --state-dir and --seed are for --sandbox only` + seeHelp},
 		{"plain http to the internet", nil, []string{"--endpoint", "http://ecs.example.com", "call", "describe_regions"},
 			`ecs-keypair-mcp: cloud: endpoint "http://ecs.example.com": plain http:// is only allowed for a loopback host...`},
 
@@ -325,8 +329,8 @@ See ecs-keypair-mcp call --help.
 		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, stderr, want)
 	}
 	_, stderr, code = runCLI(t, nil, "--require-approval", "call", "frobnicate")
-	visible := toolNames(func(t tools.Tool) bool { return !destructive(t) })
-	hidden := toolNames(destructive)
+	visible := toolNames(func(t tools.Tool) bool { return t.Kind != tools.KindDestructive })
+	hidden := toolNames(func(t tools.Tool) bool { return t.Kind == tools.KindDestructive })
 	if code != exitUsage || strings.Contains(stderr, "did you mean") || !slices.Contains(hidden, "delete_key_pairs") ||
 		!strings.Contains(stderr, "\nthe tools: "+strings.Join(visible, ", ")+"\n") ||
 		!strings.Contains(stderr, "\nhidden by --require-approval: "+strings.Join(hidden, ", ")+" (destructive tools then need a person's approval, which call cannot ask for") {

@@ -29,10 +29,11 @@ Flags:
 // runEmulator serves the emulator until SIGINT or SIGTERM.
 func runEmulator(c *cli, args []string) error {
 	f := newFlagSet("ecs-keypair-mcp emulator", emulatorUsage, false)
-	listen, stateDir, keyID, keySecret, logLevel := "127.0.0.1:0", "", "", "", "info"
+	listen, stateDir, seedFile, keyID, keySecret, logLevel := "127.0.0.1:0", "", "", "", "", "info"
 	var allowRemote bool
 	f.stringVar(&listen, "listen", "ADDR", "address to listen on; port 0 picks a free port (default 127.0.0.1:0)")
 	f.stringVar(&stateDir, "state-dir", "DIR", "keep the state in DIR, shared safely with other processes (default: in memory)")
+	f.stringVar(&seedFile, "seed", "FILE", "the world a new state starts from: regions, resource groups, instances, as JSON (default: the built-in one)")
 	f.stringVar(&keyID, "access-key-id", "ID", "AccessKey ID to accept (default: random)")
 	f.stringVar(&keySecret, "access-key-secret", "SECRET", "AccessKey secret to accept (default: random)")
 	f.boolVar(&allowRemote, "allow-remote", "allow listening on a non-loopback address (anyone who can reach it and knows the credentials can use it)")
@@ -60,9 +61,9 @@ func runEmulator(c *cli, args []string) error {
 		return f.usagef("--listen=%q is not a loopback address; add --allow-remote to serve it anyway", listen)
 	}
 	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: parseLogLevel(logLevel, "info")}))
-	seed, err := loadSandboxSeed()
+	seed, err := seedFrom(seedFile)
 	if err != nil {
-		return fmt.Errorf("built-in seed: %w", err)
+		return err
 	}
 	emu, err := emulator.New(emulator.Options{
 		Seed:        seed,

@@ -25,8 +25,11 @@ type serverConfig struct {
 	profile       string
 	logLevel      string // "" until given: each command has its own default
 	timeout       time.Duration
+	// seed is the sandbox's starting world ("" for the built-in one).
+	seed string
 	// Least privilege and human approval.
 	requireApproval bool
+	approvalTimeout time.Duration
 	regions         regionList
 	auditLog        string
 }
@@ -54,15 +57,18 @@ Exit status: 0 done; 1 failed, or the tool reported an error; 2 called wrongly.
 `
 
 func newServerFlags() (*serverConfig, *flagSet) {
-	cfg := &serverConfig{timeout: tools.DefaultCallTimeout}
+	cfg := &serverConfig{timeout: tools.DefaultCallTimeout, approvalTimeout: tools.DefaultApprovalTimeout}
 	f := newFlagSet("ecs-keypair-mcp", serverUsage, true)
 	f.boolVar(&cfg.sandbox, "sandbox", "use the embedded ECS emulator on a loopback port instead of Alibaba Cloud")
 	f.stringVar(&cfg.stateDir, "state-dir", "DIR", "sandbox state (default $XDG_STATE_HOME/ecs-keypair-mcp, else ~/.local/state/ecs-keypair-mcp)")
+	f.stringVar(&cfg.seed, "seed", "FILE", "the world a new sandbox state starts from: regions, resource groups, instances, as JSON (default: the built-in one)")
 	f.boolVar(&cfg.readOnly, "read-only", "register only the read-only tools")
 	f.stringVar(&cfg.privateKeyDir, "private-key-dir", "DIR", "where create_key_pair writes private keys (default ~/.ssh; with --sandbox, <state-dir>/private-keys)")
 	f.stringVar(&cfg.endpoint, "endpoint", "URL", "ECS endpoint override; https:// unless the host is loopback")
 	f.stringVar(&cfg.profile, "profile", "NAME", "credentials profile (aliyun CLI config or ~/.alibabacloud/credentials)")
 	f.boolVar(&cfg.requireApproval, "require-approval", "destructive tools need a person's approval through elicitation; clients that cannot ask their user do not see them")
+	f.value(approvalTimeoutValue{&cfg.approvalTimeout}, "approval-timeout", "DURATION",
+		fmt.Sprintf("bound the wait for a person's answer to an approval (default %s, at most %s)", minutes(tools.DefaultApprovalTimeout), minutes(tools.ApprovalTTL)))
 	f.value(&cfg.regions, "regions", "IDS", "comma-separated region IDs the tools may act in; others are refused (default: all)")
 	f.stringVar(&cfg.auditLog, "audit-log", "FILE", "append one JSON line per write attempt (default off; with --sandbox, <state-dir>/audit.log)")
 	f.value(durationValue{&cfg.timeout}, "timeout", "DURATION",
@@ -211,6 +217,15 @@ func seconds(d time.Duration) string {
 	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
 
+// minutes writes a whole number of minutes as the flag takes it, "5m";
+// anything else as seconds.
+func minutes(d time.Duration) string {
+	if d%time.Minute != 0 {
+		return seconds(d)
+	}
+	return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+}
+
 // editDistance is the Levenshtein distance, for "did you mean".
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
@@ -283,6 +298,24 @@ func (d durationValue) Set(s string) error {
 	if err := (*positiveDuration)(d.p).Set(s); err != nil {
 		return errors.New("not above zero; use a duration such as 30s or 2m")
 	}
+	return nil
+}
+
+// approvalTimeoutValue is a duration above zero and within an approval's
+// lifetime.
+type approvalTimeoutValue struct{ p *time.Duration }
+
+func (a approvalTimeoutValue) String() string { return durationValue(a).String() }
+
+func (a approvalTimeoutValue) Set(s string) error {
+	var d time.Duration
+	if err := (durationValue{&d}).Set(s); err != nil {
+		return err
+	}
+	if d > tools.ApprovalTTL {
+		return fmt.Errorf("over %s, an approval's lifetime; use %s or less", minutes(tools.ApprovalTTL), minutes(tools.ApprovalTTL))
+	}
+	*a.p = d
 	return nil
 }
 

@@ -1,6 +1,10 @@
 package tools
 
-import "github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
+import (
+	"strconv"
+
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
+)
 
 func attachKeyPair(d Deps) Tool {
 	return newTool[schema.AttachKeyPairInput, schema.BindKeyPairOutput](d, attaching.spec("Attach a key pair to instances",
@@ -10,5 +14,5 @@ func attachKeyPair(d Deps) Tool {
 			"(takesEffectOnStart). Windows instances cannot use key pairs. Without confirm: true this changes "+
 			"nothing and returns a preview per instance (would_attach, would_replace with the current key pair, "+
 			"unchanged, would_fail, not_found): show it to the user and call again with confirm: true only after "+
-			"they agree. Up to 500 instances per call."))
+			"they agree. Up to "+strconv.Itoa(schema.MaxListItems)+" instances per call."))
 }

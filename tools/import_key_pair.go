@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -17,7 +18,7 @@ func importKeyPair(d Deps) Tool {
 			"so that it can be attached to instances; into several regions at once with regionIds (or [\"*\"] for all). " +
 			"Only the public key is sent; never pass a private key. ECS accepts ssh-rsa, ssh-dss and " +
 			"ecdsa-sha2-nistp256/384/521 keys, not ssh-ed25519. Names are unique per region; a region holds at most " +
-			"500 key pairs. Check the fingerprint with `ssh-keygen -l -E md5 -f key.pub`.",
+			strconv.Itoa(schema.KeyPairQuota) + " key pairs. Check the fingerprint with `ssh-keygen -l -E md5 -f key.pub`.",
 		subject: func(in *schema.ImportKeyPairInput) subject {
 			return subject{regions: regionsOf(in.RegionID, in.RegionIDs), items: []string{in.KeyPairName}, attempt: true}
 		},
