@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
-import { REGION, serverHasFlag, startServer, tempDir } from "../lib/server.js";
+import { REGION, startServer, tempDir } from "../lib/server.js";
 import { generateKey, md5Fingerprint } from "../lib/ssh.js";
 
 const APPROVAL_TIMEOUT_MS = 2_000;
@@ -39,7 +39,6 @@ function recordingIncoming(incoming) {
 }
 
 describe("approval by a person, through a client that can elicit", { timeout: 60_000 }, () => {
-  const hasTimeoutFlag = serverHasFlag("approval-timeout");
   let server, keys, publicKeyBody, fingerprint;
   const incoming = [];
   const errors = [];
@@ -52,7 +51,7 @@ describe("approval by a person, through a client that can elicit", { timeout: 60
     publicKeyBody = await generateKey(join(keys.dir, "id"), "ecdsa", 256);
     fingerprint = await md5Fingerprint(join(keys.dir, "id.pub"));
     server = await startServer({
-      args: ["--require-approval", ...(hasTimeoutFlag ? ["--approval-timeout", `${APPROVAL_TIMEOUT_MS / 1000}s`] : [])],
+      args: ["--require-approval", "--approval-timeout", `${APPROVAL_TIMEOUT_MS / 1000}s`],
       capabilities: { elicitation: {} },
       beforeConnect: (client) =>
         client.setRequestHandler(ElicitRequestSchema, (request, extra) => {
@@ -124,7 +123,6 @@ describe("approval by a person, through a client that can elicit", { timeout: 60
   });
 
   it(`ends an unanswered approval after --approval-timeout with ApprovalTimeout, withdraws it, and deletes nothing`,
-    { skip: !hasTimeoutFlag && "the server has no --approval-timeout flag yet (not in its --help); its default is 5 minutes" },
     async (t) => {
       await importKey("nobody-answers");
       let withdrawn = false;

@@ -13,7 +13,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { REGION, serverHasFlag, startServer, tempDir } from "../lib/server.js";
+import { REGION, startServer, tempDir } from "../lib/server.js";
 import { scaleSeed, writeSeed } from "../lib/seed.js";
 import { ecdsaPublicKeys, md5Fingerprint } from "../lib/ssh.js";
 import { RESULT_BUDGET, countTokens, jsonTokens } from "../lib/tokens.js";
@@ -70,14 +70,13 @@ function assertEachOnce(what, got, want) {
 }
 
 describe("the result budget on a region at its quota", { timeout: 180_000 }, () => {
-  const seeded = serverHasFlag("seed");
   let server, tmp, keyNames;
 
   before(async () => {
     tmp = await tempDir();
-    const args = [];
-    if (seeded) args.push("--seed", await writeSeed(join(tmp.dir, "seed.json"), scaleSeed({ region: REGION, count: INSTANCES })));
-    server = await startServer({ args });
+    // A new state directory starts from the seed: 1,000 instances in REGION.
+    const seed = await writeSeed(join(tmp.dir, "seed.json"), scaleSeed({ region: REGION, count: INSTANCES }));
+    server = await startServer({ args: ["--seed", seed] });
 
     const keys = ecdsaPublicKeys(KEY_PAIRS);
     await writeFile(join(tmp.dir, "first.pub"), `${keys[0]}\n`);
@@ -115,7 +114,6 @@ describe("the result budget on a region at its quota", { timeout: 180_000 }, () 
   }
 
   it(`describe_instances: ${INSTANCES} instances, every result within ${RESULT_BUDGET} tokens, nextToken yields each once`,
-    { skip: !seeded && "the server has no --seed flag yet (not in its --help), so a region of 1,000 instances cannot be made" },
     async (t) => {
       const { items, calls } = await listAll(server, "describe_instances", { regionId: REGION }, (out) => out.instances);
       checkBudget(t, "describe_instances", calls);
@@ -124,7 +122,6 @@ describe("the result budget on a region at its quota", { timeout: 180_000 }, () 
     });
 
   it(`describe_key_pairs with inUse: false beside ${INSTANCES} instances, within the budget, each key pair once`,
-    { skip: !seeded && "the server has no --seed flag yet (not in its --help), so a region of 1,000 instances cannot be made" },
     async (t) => {
       const { items, calls } = await listAll(server, "describe_key_pairs", { regionId: REGION, inUse: false }, (out) => out.keyPairs);
       checkBudget(t, "describe_key_pairs with inUse: false", calls);

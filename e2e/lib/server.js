@@ -2,7 +2,6 @@
 // official MCP TypeScript client to it over stdio, the way an IDE does.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,22 +24,6 @@ function binaryFromEnvironment() {
   accessSync(bin, constants.X_OK); // fails with the path in the message
   return bin;
 }
-
-/**
- * Whether the binary has a flag, by its --help. For cases that need a flag
- * still on its way to main: they skip, saying so, until it lands.
- */
-export function serverHasFlag(name) {
-  helpText ??= (() => {
-    try {
-      return execFileSync(BIN, ["--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    } catch (error) {
-      return `${error.stdout ?? ""}${error.stderr ?? ""}`;
-    }
-  })();
-  return new RegExp(`^\\s*--?${name}\\b`, "m").test(helpText);
-}
-let helpText;
 
 export const REGION = "cn-hangzhou";
 
