@@ -34,6 +34,8 @@ type person struct {
 
 	mu    sync.Mutex
 	shown []string
+	// answered gets one value each time the person has answered.
+	answered chan struct{}
 }
 
 func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
@@ -46,7 +48,12 @@ func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 	if p.before != nil {
 		p.before()
 	}
-	time.Sleep(p.delay) // a person takes their time, whatever the server does meanwhile
+	if p.delay > 0 {
+		time.Sleep(p.delay) // a person takes their time, whatever the server does meanwhile
+	}
+	if p.answered != nil {
+		defer func() { p.answered <- struct{}{} }()
+	}
 	res := &mcp.ElicitationResult{}
 	res.Action = p.action
 	if p.action == mcp.ElicitationResponseActionAccept {

@@ -266,7 +266,11 @@ func TestProgressReportsEveryPage(t *testing.T) {
 			}
 			notes := watchProgress(h.client)
 			callWithToken(t, h, "describe_key_pairs", map[string]any{"regionId": region}, "t1")
-			time.Sleep(100 * time.Millisecond)
+			// The in-process transport hands notifications on from a
+			// goroutine of its own: wait for them (a few milliseconds).
+			for deadline := time.Now().Add(2 * time.Second); len(notes.snapshot()) < tc.pages && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 			if got := len(notes.snapshot()); got != tc.pages {
 				t.Errorf("%d key pairs in %d pages: %d progress notifications, want one per page", tc.keyPairs, tc.pages, got)
 			}

@@ -442,7 +442,8 @@ func TestApprovalTimeout(t *testing.T) {
 		t.Run(proto.name, func(t *testing.T) {
 			t.Parallel()
 			auditPath := filepath.Join(t.TempDir(), "audit.log")
-			p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": "old-1"}, delay: 600 * time.Millisecond}
+			p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": "old-1"},
+				delay: 600 * time.Millisecond, answered: make(chan struct{}, 1)}
 			h := approvalHarness(t, proto.version, p, true, auditPath)
 			h.approver.Timeout = 200 * time.Millisecond
 			h.importKey("cn-hangzhou", "old-1")
@@ -454,7 +455,7 @@ func TestApprovalTimeout(t *testing.T) {
 			if !strings.Contains(text, "nothing was changed") {
 				t.Errorf("text %q", text)
 			}
-			time.Sleep(p.delay) // the answer comes, late
+			<-p.answered // the answer comes, late
 			if names := h.keyPairNames(); !slices.Equal(names, []string{"old-1"}) {
 				t.Errorf("key pairs %v: the late accept deleted", names)
 			}
