@@ -97,6 +97,10 @@ func initialize(t *testing.T, c *client.Client) {
 	}
 }
 
+// testRetry is the retry policy of the tests' cloud clients: the default's
+// shape, with waits of milliseconds.
+var testRetry = cloud.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Settle: 50 * time.Millisecond}
+
 // testRebootTime is how long an instance of the test world takes to reboot.
 const testRebootTime = 300 * time.Millisecond
 
@@ -152,6 +156,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		Endpoint:    endpoint,
 		Credentials: &cloud.StaticCredentials{AccessKeyID: srv.Credentials.AccessKeyID, AccessKeySecret: srv.Credentials.AccessKeySecret},
 		Logger:      logger,
+		Retry:       testRetry,
 	})
 	if err != nil {
 		t.Fatal(err)
