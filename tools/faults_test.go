@@ -43,6 +43,10 @@ const (
 	slowRate     = 0.04                   // requests held past the call's deadline
 	slowLatency  = 800 * time.Millisecond // how long
 	callDeadline = 500 * time.Millisecond // --timeout of each call
+	// faultRebootTime is how long a reboot takes in the fault mix: well
+	// within the first poll of a reboot's wait (250 ms), so that a wait
+	// whose polls get through sees the instance Running again.
+	faultRebootTime = 100 * time.Millisecond
 )
 
 // slowWire holds a share of the requests past the call's deadline before
@@ -59,6 +63,12 @@ type slowWire struct {
 	// thrown away after the emulator handled them, the connection closed:
 	// a test's own DropAfter, exactly where it wants one.
 	dropAfter func(action string) bool
+	// deletes counts the DeleteKeyPairs requests that reached the
+	// emulator; carried lists each key pair one of them named while an
+	// instance carried it ("name on instance"), as the emulator's state
+	// showed when the request arrived.
+	deletes int
+	carried []string
 }
 
 func (s *slowWire) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -76,11 +86,50 @@ func (s *slowWire) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if drop != nil && r.ParseForm() == nil && drop(r.Form.Get("Action")) {
-		s.next.Load().ServeHTTP(httptest.NewRecorder(), r)
-		panic(http.ErrAbortHandler) // net/http closes the connection, silently
+	emu := s.next.Load()
+	if r.ParseForm() == nil {
+		action := r.Form.Get("Action")
+		if action == "DeleteKeyPairs" {
+			s.checkDelete(emu, r.Form.Get("RegionId"), r.Form.Get("KeyPairNames"))
+		}
+		if drop != nil && drop(action) {
+			emu.ServeHTTP(httptest.NewRecorder(), r)
+			panic(http.ErrAbortHandler) // net/http closes the connection, silently
+		}
 	}
-	s.next.Load().ServeHTTP(w, r)
+	emu.ServeHTTP(w, r)
+}
+
+// checkDelete records a DeleteKeyPairs request, and each key pair it names
+// that an instance carries as it arrives. The emulator refuses such a
+// request; no tool may send one (each reads the carriers first, and only
+// the worker that owns a name changes which instances carry it).
+func (s *slowWire) checkDelete(emu *emulator.Emulator, region, list string) {
+	var names []string
+	_ = json.Unmarshal([]byte(list), &names)
+	var carried []string
+	if snap, err := emu.Snapshot(); err == nil {
+		for _, in := range snap.Instances {
+			if in.RegionID == region && in.KeyPairName != "" && slices.Contains(names, in.KeyPairName) {
+				carried = append(carried, in.KeyPairName+" on "+in.InstanceID)
+			}
+		}
+	} else {
+		carried = append(carried, "(no snapshot: "+err.Error()+")")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deletes++
+	s.carried = append(s.carried, carried...)
+}
+
+// takeDeletes returns, and resets, what checkDelete recorded.
+func (s *slowWire) takeDeletes() (n int, carried []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, carried = s.deletes, s.carried
+	s.deletes, s.carried = 0, nil
+	return n, carried
 }
 
 // setDropAfter installs (or, with nil, removes) the dropAfter hook.
@@ -106,7 +155,7 @@ type faultHarness struct {
 
 func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarness {
 	t.Helper()
-	emu := newEmulator(t, emulator.Options{Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}})
+	emu := newEmulator(t, emulator.Options{Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}, RebootTime: faultRebootTime})
 	wire := &slowWire{rng: rand.New(rand.NewPCG(seed, seed+1)), rate: slowRate}
 	wire.next.Store(emu)
 	srv := httptest.NewServer(wire)
@@ -147,7 +196,7 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 func (h *faultHarness) freshEmulator(t *testing.T, seed uint64) {
 	t.Helper()
 	emu := newEmulator(t, emulator.Options{Credentials: h.emu.Credentials(),
-		Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}})
+		Faults: emulator.FaultPlan{Default: faultMix, Seed: seed}, RebootTime: faultRebootTime})
 	old := h.emu
 	h.emu = emu
 	h.wire.next.Store(emu)
@@ -244,6 +293,14 @@ type worker struct {
 	// binds counts attach and detach outcomes per instance, e.g.
 	// "attach:attached" or "detach:failed:Throttling".
 	binds map[string]int
+	// rebootBy is, per instance, when every reboot the results left under
+	// way (or possibly sent) is over: before then it may be Stopping or
+	// Starting, after it Running. start is when the current call began.
+	rebootBy map[string]time.Time
+	start    time.Time
+	// lifecycle counts reboot and rotation outcomes per item, e.g.
+	// "reboot:rebooted" or "rotate.delete_old:kept".
+	lifecycle map[string]int
 	// calls and transient count, per tool, the calls and those whose result
 	// carried a transient error that retries should have absorbed.
 	calls, transient map[string]int
@@ -251,9 +308,13 @@ type worker struct {
 
 func (w *worker) own(id string) bool { return slices.Contains(w.insts, id) }
 
-// TestFaultInjection runs a seeded random mix of tool calls through the
-// MCP client against an emulator that fails 20% of requests, then checks
-// that the cloud holds exactly what the results reported.
+// TestFaultInjection runs a seeded random mix of tool calls (creates,
+// imports, deletes, attaches, detaches, listings, reboots and rotations)
+// through the MCP client against an emulator that fails 20% of requests,
+// then checks that the cloud holds exactly what the results reported: the
+// key pairs, the key pair each instance carries, every instance Running
+// once its reboots are over, and no DeleteKeyPairs ever sent for a key
+// pair an instance carried.
 func TestFaultInjection(t *testing.T) {
 	const (
 		workers        = 8
@@ -289,7 +350,7 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 	for i := range ws {
 		w := &worker{id: i, region: region, rng: rand.New(rand.NewPCG(seed, uint64(i))), state: map[string]keyState{},
 			codes: map[string]int{}, bound: map[string]string{}, windows: windows, binds: map[string]int{},
-			calls: map[string]int{}, transient: map[string]int{}}
+			calls: map[string]int{}, transient: map[string]int{}, rebootBy: map[string]time.Time{}, lifecycle: map[string]int{}}
 		for j := range 6 {
 			// Names differ per region: the key files share one directory.
 			w.names = append(w.names, fmt.Sprintf("fault-%s-w%d-k%d", region, i, j))
@@ -308,6 +369,18 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 	wg.Wait()
 	elapsed := time.Since(start)
 
+	// Every reboot the results left under way ends: then every instance is
+	// Running, whatever the results said of its reboots.
+	var settled time.Time
+	for _, w := range ws {
+		for _, by := range w.rebootBy {
+			if by.After(settled) {
+				settled = by
+			}
+		}
+	}
+	time.Sleep(time.Until(settled.Add(rebootSlack)))
+
 	// The cloud holds exactly what the results reported.
 	snap := h.snapshot()
 	held := map[string]int{}
@@ -316,11 +389,12 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 			held[kp.KeyPairName]++
 		}
 	}
-	carries := map[string]string{}
+	carries, status := map[string]string{}, map[string]string{}
 	for _, in := range snap.Instances {
 		carries[in.InstanceID] = in.KeyPairName
+		status[in.InstanceID] = in.Status
 	}
-	codes, binds, perTool, transient := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	codes, binds, perTool, transient, lifecycle := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	known, open := 0, 0
 	for _, w := range ws {
 		for code, n := range w.codes {
@@ -334,6 +408,9 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 		}
 		for k, n := range w.transient {
 			transient[k] += n
+		}
+		for k, n := range w.lifecycle {
+			lifecycle[k] += n
 		}
 		for _, name := range w.names {
 			n := held[name]
@@ -382,6 +459,9 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 			if got != "" && held[got] == 0 {
 				t.Errorf("%s: carries key pair %q, which does not exist", id, got)
 			}
+			if ok && status[id] != "Running" {
+				t.Errorf("%s: %s, after every reboot should have ended", id, status[id])
+			}
 		}
 	}
 	for id, want := range windowsKey {
@@ -395,6 +475,12 @@ func runFaultMix(t *testing.T, h *faultHarness, region string, workers, calls in
 	}
 	t.Logf("%d calls in %s; outcomes:%s; requests held past the deadline: %d", total, elapsed.Round(time.Millisecond), tallies(codes), h.wire.heldCount())
 	t.Logf("instance outcomes:%s; at the end %d instances as the results said, %d left open", tallies(binds), known, open)
+	t.Logf("reboot and rotation outcomes:%s", tallies(lifecycle))
+	deletes, carried := h.wire.takeDeletes()
+	t.Logf("DeleteKeyPairs requests: %d, of which naming a key pair an instance carried: %d", deletes, len(carried))
+	if len(carried) > 0 {
+		t.Errorf("DeleteKeyPairs sent for key pairs instances carried: %v", carried)
+	}
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(perTool)) {
 		fmt.Fprintf(&b, " %s=%d/%d", k, transient[k], perTool[k])
@@ -429,12 +515,13 @@ func (w *worker) step(t *testing.T, h *faultHarness, rsa, ecdsa string) {
 	region := w.region
 	var tool string
 	var o outcome
+	w.start = time.Now()
 	switch p := w.rng.Float64(); {
-	case p < 0.22:
+	case p < 0.19:
 		tool = "create_key_pair"
 		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairName": name})
 		w.afterCreate(t, h, name, o)
-	case p < 0.33:
+	case p < 0.28:
 		body := rsa
 		if w.rng.IntN(2) == 0 {
 			body = ecdsa
@@ -442,19 +529,19 @@ func (w *worker) step(t *testing.T, h *faultHarness, rsa, ecdsa string) {
 		tool = "import_key_pair"
 		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairName": name, "publicKeyBody": body})
 		w.afterImport(name, o)
-	case p < 0.48:
+	case p < 0.40:
 		tool = "delete_key_pairs"
 		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairNames": []string{name}, "confirm": true})
 		w.afterDelete(t, h, name, o)
-	case p < 0.63:
+	case p < 0.53:
 		tool, o = w.bind(t, h, true)
-	case p < 0.76:
+	case p < 0.64:
 		tool, o = w.bind(t, h, false)
-	case p < 0.90:
+	case p < 0.75:
 		tool = "describe_key_pairs"
 		o = h.callOnce(t, tool, map[string]any{"regionId": region, "keyPairName": fmt.Sprintf("fault-%s-w%d-*", region, w.id)})
 		w.afterDescribe(t, h, o)
-	default:
+	case p < 0.84:
 		tool = "describe_instances"
 		args := map[string]any{"regionId": region}
 		if w.rng.IntN(2) == 0 {
@@ -462,6 +549,10 @@ func (w *worker) step(t *testing.T, h *faultHarness, rsa, ecdsa string) {
 		}
 		o = h.callOnce(t, tool, args)
 		w.afterDescribeInstances(t, o)
+	case p < 0.92:
+		tool, o = w.reboot(t, h)
+	default:
+		tool, o = w.rotate(t, h, rsa, ecdsa)
 	}
 	w.calls[tool]++
 	if absorbable[o.code] {
@@ -638,6 +729,7 @@ func (w *worker) afterDescribeInstances(t *testing.T, o outcome) {
 			continue
 		}
 		seen[in.InstanceID] = true
+		w.observe(t, in.InstanceID, in.Status, "describe_instances")
 		switch want := w.bound[in.InstanceID]; {
 		case want == unknownKey:
 			w.bound[in.InstanceID] = in.KeyPairName
@@ -722,6 +814,9 @@ func (w *worker) bind(t *testing.T, h *faultHarness, attach bool) (string, outco
 		key := verb + ":" + r.Outcome
 		if r.Outcome == "failed" {
 			key += ":" + r.Code
+			if strings.HasPrefix(r.Message, "not sent: ") {
+				key += ":not_sent"
+			}
 		}
 		w.binds[key]++
 		if r.InstanceID != id {
@@ -738,6 +833,7 @@ func (w *worker) bind(t *testing.T, h *faultHarness, attach bool) (string, outco
 				t.Errorf("%s %s: no such instance %s: outcome %s", verb, name, id, r.Outcome)
 			}
 		default:
+			w.observe(t, id, r.Status, verb+"'s preview")
 			prev := w.bound[id]
 			if prev != unknownKey && r.CurrentKeyPairName != prev {
 				t.Errorf("%s %s: %s carried %q, as the results said, but the preview saw %q", verb, name, id, prev, r.CurrentKeyPairName)
@@ -759,11 +855,17 @@ func (w *worker) bind(t *testing.T, h *faultHarness, attach bool) (string, outco
 				}
 				w.bound[id] = r.CurrentKeyPairName
 			case "failed":
+				if strings.HasPrefix(r.Message, "not sent: ") {
+					// The preview saw it rebooting: nothing was sent, and
+					// it carries what the preview saw.
+					if r.Code != "IncorrectInstanceStatus" {
+						t.Errorf("%s %s: %s not sent, code %s: %s", verb, name, id, r.Code, r.Message)
+					}
+					w.bound[id] = r.CurrentKeyPairName
+					break
+				}
 				// Sent, and failed as the results say; whether the change
 				// ran is open (an answer lost after it ran, then retries).
-				// A detach retried after its answer was lost reports failed
-				// with InvalidParameter.KeyPairNotAttached although it ran:
-				// see TestBindAfterLostAnswer.
 				w.bound[id] = unknownKey
 				if absorbable[r.Code] {
 					sentTransient = true
