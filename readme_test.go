@@ -260,3 +260,42 @@ func TestREADMEQuickStart(t *testing.T) {
 		t.Errorf("ran %d of the quick start's commands to try next; want describe_instances, create_key_pair and attach_key_pair", ran)
 	}
 }
+
+// TestREADMEInstallAndTroubleshooting: what a newcomer trips over is
+// written down. Install says where go install puts the binary and how to
+// check a release archive, with the names .ci/release gives; the
+// troubleshooting section covers credentials, PATH, cgo for -race, and
+// clients that cannot elicit.
+func TestREADMEInstallAndTroubleshooting(t *testing.T) {
+	t.Parallel()
+	goMod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)[1]
+	release, err := os.ReadFile(".ci/release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(release), "name=ecs-keypair-mcp_${version}_${os}_${arch}") {
+		t.Error(".ci/release no longer names its files ecs-keypair-mcp_VERSION_OS_ARCH, as README's Install does")
+	}
+	for section, wants := range map[string][]string{
+		"## Install": {
+			"go install " + string(module) + "@latest", "$(go env GOPATH)/bin", "~/go/bin", "PATH",
+			"SHA256SUMS", "ecs-keypair-mcp_${VERSION}_${OS}_${ARCH}", "sha256sum -c", ".mcpb", "Claude Desktop",
+		},
+		"## Troubleshooting": {
+			"MissingCredentials", "ALIBABA_CLOUD_ACCESS_KEY_ID", "--profile", "InvalidAccessKeyId.NotFound",
+			"SignatureDoesNotMatch", "$(go env GOPATH)/bin", "-race requires cgo", "CGO_ENABLED=1",
+			"go test ./...", "confirm: true", "--require-approval",
+		},
+	} {
+		text := readmeSection(t, section)
+		for _, want := range wants {
+			if !strings.Contains(text, want) {
+				t.Errorf("README's %s section does not mention %s", section, want)
+			}
+		}
+	}
+}
