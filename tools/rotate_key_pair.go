@@ -173,15 +173,7 @@ func (p *rotationPlan) kept() []string {
 
 // runningTargets are the instances to attach that are Running: the new
 // key takes effect on them after a reboot.
-func (p *rotationPlan) runningTargets() []string {
-	var out []string
-	for _, id := range p.targets {
-		if p.insts[id].Status == "Running" {
-			out = append(out, id)
-		}
-	}
-	return out
-}
+func (p *rotationPlan) runningTargets() []string { return p.running(p.targets) }
 
 // preview is the plan as a result: every step with what would happen.
 func (p *rotationPlan) preview() schema.RotateKeyPairOutput {
@@ -258,17 +250,18 @@ func (p *rotationPlan) remaining(out schema.RotateKeyPairOutput) []string {
 	}
 	var reboot []string
 	for _, it := range out.Steps[2].Items {
-		switch it.Outcome {
-		case "would_reboot":
+		if it.Outcome == "would_reboot" {
 			reboot = append(reboot, it.Item)
-		case "failed", "timed_out_waiting":
-			// A run again skips instances that carry the new key already:
-			// say which tool finishes them.
-			rem = append(rem, fmt.Sprintf("make sure %s is Running again and rebooted (reboot_instances)", it.Item))
 		}
 	}
 	if len(reboot) > 0 {
 		rem = append(rem, "reboot "+strings.Join(reboot, ", "))
+	}
+	if out.Executed && p.in.Reboot && len(out.RebootRequired) > 0 {
+		// A run again skips the instances that carry the new key already,
+		// and so their reboot: say which tool finishes them.
+		rem = append(rem, fmt.Sprintf("reboot %s with reboot_instances, once each carries %s: a run again does not reboot "+
+			"instances that carry it already", strings.Join(out.RebootRequired, ", "), to))
 	}
 	for _, it := range out.Steps[3].Items {
 		switch it.Outcome {
@@ -377,7 +370,8 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 	// 2. Attach it.
 	out.Steps[1].Items = append(out.Steps[1].Items, p.attach...)
 	failedAttach := false
-	var attached []string
+	// attached got the new key; maybe may have: their answers were lost.
+	var attached, maybe []string
 	if len(p.targets) > 0 {
 		if !c.step(AuditEntry{Step: stepAttach, KeyPairName: in.ToKeyPairName, KeyPairFingerPrint: p.newFP, Items: p.targets},
 			func() (AuditEntry, error) {
@@ -397,10 +391,15 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 					if !sent {
 						continue
 					}
-					if r.Success {
+					switch {
+					case r.Success:
 						it.Outcome = "attached"
 						attached = append(attached, it.Item)
-					} else {
+					case r.MaybeApplied:
+						it.Outcome, it.Code = "failed", r.Code
+						it.Message = escapeText(r.Message) + "; the request may or may not have been applied: read the state again to see"
+						maybe = append(maybe, it.Item)
+					default:
 						it.Outcome, it.Code, it.Message = "failed", r.Code, escapeText(r.Message)
 					}
 					e.Outcomes = append(e.Outcomes, AuditOutcome{Item: it.Item, Outcome: it.Outcome, Code: it.Code, Replaced: in.FromKeyPairName})
@@ -408,7 +407,10 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 				e.Executed = len(attached) > 0
 				return e, nil
 			}) {
-			markFailed(out.Steps[1].Items, "would_attach")
+			markFailed(out.Steps[1].Items, "would_attach", c.stepErr)
+			if cloud.MaybeApplied(c.stepErr) || errors.Is(c.stepErr, context.DeadlineExceeded) || errors.Is(c.stepErr, context.Canceled) {
+				out.RebootRequired = append(out.RebootRequired, p.running(p.targets)...)
+			}
 			return out
 		}
 	}
@@ -421,14 +423,10 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 			failedAttach = true
 		}
 	}
-	var running []string
-	for _, id := range attached {
-		if p.insts[id].Status == "Running" {
-			running = append(running, id)
-		}
-	}
+	running := p.running(attached)
 	if failedAttach {
 		out.RebootRequired = append(out.RebootRequired, running...)
+		out.RebootRequired = append(out.RebootRequired, p.running(maybe)...)
 		return out
 	}
 	// 3. Reboot the Running ones, or say they need it.
@@ -455,8 +453,10 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 			e.Executed = true
 			return e, nil
 		}) {
+			msg := stepFailure(c.stepErr)
 			for _, id := range running {
-				out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: id, Outcome: "failed", Code: "RebootFailed"})
+				out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: id, Outcome: "failed",
+					Code: errorCode(c.stepErr), Message: msg})
 			}
 			out.RebootRequired = append(out.RebootRequired, running...)
 			return out
@@ -545,12 +545,36 @@ func (c *call) step(intent AuditEntry, run func() (AuditEntry, error)) bool {
 
 // markFailed marks the items still at outcome would as failed by the
 // step's error.
-func markFailed(items []schema.RotationItem, would string) {
+func markFailed(items []schema.RotationItem, would string, err error) {
+	msg := stepFailure(err)
 	for i := range items {
 		if items[i].Outcome == would {
-			items[i].Outcome = "failed"
+			items[i].Outcome, items[i].Code, items[i].Message = "failed", errorCode(err), msg
 		}
 	}
+}
+
+// stepFailure is the message of the items of a step whose request failed
+// as a whole: the cloud's words, and whether the change may have happened
+// all the same (also when the call's time ran out with the request on its
+// way).
+func stepFailure(err error) string {
+	msg := itemFailure(err)
+	if !cloud.MaybeApplied(err) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		msg += "; the request may or may not have been applied: read the state again to see"
+	}
+	return msg
+}
+
+// running keeps the instances of ids that were Running when planned.
+func (p *rotationPlan) running(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if p.insts[id].Status == "Running" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // newKeyPair is the rotation's first step: the new key pair reused,
