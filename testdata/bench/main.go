@@ -4,12 +4,14 @@
 // repetitions unless a row says otherwise. All traffic stays on 127.0.0.1.
 //
 //	go run ./testdata/bench -server BIN -minimal BIN [-runs N] [-only LIST]
+//	go run ./testdata/bench -only roundtrips -trace [-scenarios NAME]
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -26,7 +28,11 @@ func main() {
 	soak := flag.Int("soak", 10000, "calls in the memory and goroutine soak")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up after this long")
 	only := flag.String("only", "roundtrips,startup,percall,soak", "comma-separated sections to run")
+	match := flag.String("scenarios", "", "run only the round-trip scenarios whose name contains this")
+	flag.IntVar(&concurrency, "concurrency", 0, "the round trips' cloud client bound on requests in flight (default: cloud.DefaultConcurrency)")
+	trace := flag.Bool("trace", false, "instead of the round-trip table, print the requests of one cold and one warm call of each scenario")
 	toolsInit := flag.Bool("tools-init", false, "print how long the first tools.All takes in this process, and exit (used by the start-up section)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *toolsInit {
 		start := time.Now()
@@ -40,6 +46,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -server and -minimal are required (run .ci/bench)")
 		os.Exit(2)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	// Every wait is bounded; this is the backstop. Child processes die with
 	// this one (see spawn).
@@ -51,7 +68,7 @@ func main() {
 		var err error
 		switch section {
 		case "roundtrips":
-			err = benchRoundTrips(*runs)
+			err = benchRoundTrips(*runs, *match, *trace)
 		case "startup":
 			err = benchStartup(*serverBin, *minimalBin, *spawns)
 		case "percall":
