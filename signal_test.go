@@ -28,7 +28,6 @@ type serverProcess struct {
 	msgs   chan map[string]any // every stdout line, decoded; closed at the end of stdout
 	stderr *lockedBuffer
 	exited chan struct{} // closed once the process has exited
-	exitAt time.Time
 
 	mu  sync.Mutex
 	bad []string // stdout lines that are not JSON-RPC
@@ -66,7 +65,6 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 		}
 		close(p.msgs)
 		p.cmd.Wait() // after the last read of stdout
-		p.exitAt = time.Now()
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
@@ -106,8 +104,9 @@ func (p *serverProcess) next() map[string]any {
 	return nil
 }
 
-// exit waits for the process to end, at most within, and returns what it
-// wrote meanwhile and its exit status.
+// exit waits for the process to end and returns what it wrote meanwhile
+// and its exit status. within only stops a test that would hang: it is
+// far above any time the server takes.
 func (p *serverProcess) exit(within time.Duration) ([]map[string]any, int) {
 	p.t.Helper()
 	var got []map[string]any
@@ -183,13 +182,9 @@ func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Em
 		emu.Close()
 	})
 	creds := emu.Credentials()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(), // no profile, no ~/.aliyun
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + creds.AccessKeyID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + creds.AccessKeySecret,
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
-	}
+	env := cleanEnv(t, // no profile, no ~/.aliyun
+		"ALIBABA_CLOUD_ACCESS_KEY_ID="+creds.AccessKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+creds.AccessKeySecret)
 	return emu, srv, a, env
 }
 
@@ -198,6 +193,9 @@ func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Em
 // call's response: the server stops reading, lets the call finish, writes
 // the response, and exits with status 0. Stdout carries JSON-RPC only.
 func TestStopWithACallInFlight(t *testing.T) {
+	t.Parallel()
+	// The cloud's answer is held back this long: the stop arrives while the
+	// request is at the emulator (arrivals says when), well before it.
 	const latency = 1500 * time.Millisecond
 	for _, tc := range []struct {
 		name    string
@@ -224,6 +222,7 @@ func TestStopWithACallInFlight(t *testing.T) {
 			wantError: true, wantText: "RequestTimeout: the call did not finish within 500ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			emu, srv, cloud, env := slowCloud(t, tc.slow, latency)
 			keys := filepath.Join(t.TempDir(), "keys")
 			args := []string{"--endpoint", srv.URL, "--private-key-dir", keys, "--log-level", "debug"}
@@ -234,13 +233,11 @@ func TestStopWithACallInFlight(t *testing.T) {
 			p.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":%q,"arguments":%s}}`, tc.tool, tc.args))
 			cloud.waitFor(t, tc.slow)
 
-			stopped := time.Now()
 			tc.stop(p)
-			got, status := p.exit(latency + 10*time.Second)
+			got, status := p.exit(latency + 30*time.Second)
 			if status != 0 {
 				t.Errorf("exit status %d; stderr:\n%s", status, p.stderr.String())
 			}
-			t.Logf("exited %s after the stop", p.exitAt.Sub(stopped).Round(time.Millisecond))
 			var answer map[string]any
 			for _, m := range got {
 				if m["id"] == 2.0 {
@@ -276,8 +273,12 @@ func TestStopWithACallInFlight(t *testing.T) {
 	}
 }
 
-// Stopped while idle, the server exits at once with status 0.
+// Stopped while idle, the server exits at once with status 0: it does not
+// wait out the drain time it gives calls in flight (--timeout plus 5 s,
+// here ten minutes and more, which the test's bound on the exit would
+// catch).
 func TestStopWhileIdle(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		stop func(p *serverProcess)
@@ -287,18 +288,15 @@ func TestStopWhileIdle(t *testing.T) {
 		{"stdin closed", closeStdin},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			state := t.TempDir()
-			p := startServer(t, os.Environ(), "--sandbox", "--state-dir", state, "--private-key-dir", filepath.Join(state, "keys"))
+			p := startServer(t, cleanEnv(t), "--sandbox", "--state-dir", state, "--private-key-dir", filepath.Join(state, "keys"), "--timeout", "10m")
 			p.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"describe_regions","arguments":{}}}`)
 			if m := p.next(); m["id"] != 2.0 || m["result"] == nil {
 				t.Fatalf("describe_regions: %v", m)
 			}
-			stopped := time.Now()
 			tc.stop(p)
-			got, status := p.exit(5 * time.Second)
-			if d := p.exitAt.Sub(stopped); d > 2*time.Second {
-				t.Errorf("exited %s after the stop, want under 2s", d)
-			}
+			got, status := p.exit(30 * time.Second)
 			if status != 0 || len(got) != 0 {
 				t.Errorf("exit status %d, stdout after the stop %v; stderr:\n%s", status, got, p.stderr.String())
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
@@ -23,10 +27,19 @@ import (
 // one as "Received a response for an unknown message ID"). The session
 // goes on.
 func TestStdioNoResponseAfterCancel(t *testing.T) {
-	ss := startStdio(t, stdioConfig{})
-	ss.callSlow(7)
+	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false))
+	started, returned := make(chan struct{}), make(chan struct{})
+	s.AddTool(mcp.NewTool("held"), func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		defer close(returned)
+		close(started)
+		<-ctx.Done() // the cancel
+		return mcp.NewToolResultError("cancelled"), nil
+	})
+	ss := startStdioWith(t, s, stdioConfig{})
+	ss.send(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"held","arguments":{}}}`)
+	<-started
 	ss.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"the user gave up"}}`)
-	time.Sleep(400 * time.Millisecond) // past the slow tool's 300 ms: its answer, if any, is written by now
+	<-returned // its answer, were it sent, is on its way to stdout now
 	ss.send(`{"jsonrpc":"2.0","id":8,"method":"ping"}`)
 	if m := ss.next(); m["id"] != float64(8) {
 		t.Fatalf("after the cancel, the next message is %v, want the answer to the ping", m)

@@ -2,6 +2,8 @@ package cloud
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -57,15 +59,23 @@ const missingCredentialsRetry = 5 * time.Second
 // aliyun CLI profile, credentials file, ECS instance RAM role, credentials
 // URI), or, with a profile name, the two profile providers for that name.
 //
-// It differs from the SDK's DefaultCredentialsProvider in three ways: it is
-// safe for concurrent use (the SDK's mutates lastUsedProvider unguarded),
-// it only remembers a provider that worked (the SDK's remembers the last one
-// tried, even when all failed), and it fails with an *Error whose message
-// says how to configure credentials, never with a provider's own text
-// (which can quote a whole config file, secrets included).
+// It differs from the SDK's DefaultCredentialsProvider in four ways: it
+// asks the ECS instance metadata service only on ECS (see
+// useInstanceMetadata); it is safe for concurrent use (the SDK's mutates
+// lastUsedProvider unguarded); it only remembers a provider that worked
+// (the SDK's remembers the last one tried, even when all failed); and it
+// fails with an *Error whose message says how to configure credentials,
+// never with a provider's own text (which can quote a whole config file,
+// secrets included).
 type chainProvider struct {
 	profile string
 	scrub   *scrubber
+	// getenv and dmiDir are where useInstanceMetadata looks;
+	// newMetadataProvider builds the ECS RAM role provider. Tests replace
+	// them.
+	getenv              func(string) string
+	dmiDir              string
+	newMetadataProvider func() (credentials.CredentialsProvider, error)
 
 	mu        sync.Mutex
 	providers []namedProvider
@@ -82,7 +92,38 @@ type namedProvider struct {
 }
 
 func newChainProvider(profile string, scrub *scrubber) *chainProvider {
-	return &chainProvider{profile: profile, scrub: scrub, now: time.Now}
+	return &chainProvider{profile: profile, scrub: scrub, now: time.Now, getenv: getenv, dmiDir: dmiDir,
+		newMetadataProvider: func() (credentials.CredentialsProvider, error) {
+			return credentials.NewECSRAMRoleCredentialsProviderBuilder().Build()
+		}}
+}
+
+// dmiDir holds the machine's DMI (SMBIOS) strings on Linux.
+const dmiDir = "/sys/class/dmi/id"
+
+// useInstanceMetadata reports whether the chain should ask the ECS
+// instance metadata service (100.100.100.200) for a RAM role's
+// credentials. The SDK asks wherever it runs unless
+// ALIBABA_CLOUD_ECS_METADATA_DISABLED=true; off ECS nothing answers, and
+// the look-up costs about 2 s (two 1 s timeouts) before a laptop without
+// credentials hears that it has none. So it is asked only when a role name
+// is configured (ALIBABA_CLOUD_ECS_METADATA), or when the machine says it
+// is an ECS instance, which its DMI strings do locally and at once
+// ("Alibaba Cloud" as the vendor, "Alibaba Cloud ECS" as the product).
+func (c *chainProvider) useInstanceMetadata() bool {
+	if strings.EqualFold(c.getenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true") {
+		return false
+	}
+	if c.getenv("ALIBABA_CLOUD_ECS_METADATA") != "" {
+		return true
+	}
+	for _, name := range []string{"sys_vendor", "product_name"} {
+		b, err := os.ReadFile(filepath.Join(c.dmiDir, name))
+		if err == nil && strings.Contains(strings.ToLower(string(b)), "alibaba cloud") {
+			return true
+		}
+	}
+	return false
 }
 
 // build creates the providers the way NewDefaultCredentialsProvider does.
@@ -109,11 +150,14 @@ func (c *chainProvider) build() {
 	)
 	// The SDK adds the ECS metadata provider unless
 	// ALIBABA_CLOUD_ECS_METADATA_DISABLED=true, even without a role name:
-	// it then asks 100.100.100.200 for one (1 s timeouts).
-	if p, err := credentials.NewECSRAMRoleCredentialsProviderBuilder().Build(); err == nil {
-		c.providers = append(c.providers, namedProvider{"ecs_ram_role", p})
+	// it then asks 100.100.100.200 for one (1 s timeouts). Here only on
+	// ECS, or with a role name (see useInstanceMetadata).
+	if c.useInstanceMetadata() {
+		if p, err := c.newMetadataProvider(); err == nil {
+			c.providers = append(c.providers, namedProvider{"ecs_ram_role", p})
+		}
 	}
-	if getenv("ALIBABA_CLOUD_CREDENTIALS_URI") != "" {
+	if c.getenv("ALIBABA_CLOUD_CREDENTIALS_URI") != "" {
 		if p, err := credentials.NewURLCredentialsProviderBuilderBuilder().Build(); err == nil {
 			c.providers = append(c.providers, namedProvider{"credential_uri", p})
 		}

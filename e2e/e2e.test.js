@@ -14,3 +14,8 @@ import "./cases/output_validation.js";
 import "./cases/session.js";
 import "./cases/shared_state.js";
 import "./cases/progress.js";
+import "./cases/budget.js";
+import "./cases/rotation.js";
+import "./cases/cancel.js";
+import "./cases/approval.js";
+import "./cases/regions.js";

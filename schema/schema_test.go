@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,6 +170,9 @@ func TestValidate(t *testing.T) {
 		{"bind ok", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me.laptop","instanceIds":["i-a1","i-b2"],"confirm":true}`, ""},
 		{"bind no ids", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me"}`, `MissingParameter: instanceIds is required`},
 		{"bind bad id", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-a1","I-B2"]}`, `InvalidInstanceIds.ValueNotSupported: instanceIds[1] "I-B2" is not an instance ID`},
+		{"bind longest id", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-` + strings.Repeat("a", 64) + `"]}`, ""},
+		{"bind id too long", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-` + strings.Repeat("a", 65) + `"]}`, `InvalidInstanceIds.ValueNotSupported: instanceIds[0] "i-aaaa`},
+		{"bind bare prefix", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-"]}`, `InvalidInstanceIds.ValueNotSupported: instanceIds[0] "i-" is not an instance ID`},
 		{"bind duplicate", check[BindKeyPairInput], `{"regionId":"cn-hangzhou","keyPairName":"me","instanceIds":["i-a1","i-a1"]}`, `InvalidParameter: instanceIds lists "i-a1" twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,6 +316,59 @@ func TestSchemaStringsAsEncodingJSON(t *testing.T) {
 		if got := w.buf.String(); got != strings.TrimSuffix(want.String(), "\n") {
 			t.Errorf("%q: wrote %s, encoding/json writes %s", s, got, want.String())
 		}
+	}
+}
+
+func TestArguments(t *testing.T) {
+	args, err := Arguments(For[CreateKeyPairInput]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range args {
+		names = append(names, a.Name)
+	}
+	if strings.Join(names, ",") != "regionId,keyPairName,resourceGroupId,tags" {
+		t.Fatalf("arguments %v, want the declared order", names)
+	}
+	region, name, tags := args[0], args[1], args[3]
+	if region.Type != "string" || !region.Required || !strings.Contains(region.Description, "cn-hangzhou") ||
+		!slices.Contains(region.Rules, "1 to 64 characters") || !slices.Contains(region.Rules, "matching the pattern "+RegionIDPattern) {
+		t.Errorf("regionId: %+v", region)
+	}
+	if !slices.Contains(name.Rules, `matching the pattern ^[A-Za-zÀ-\u{FFFF}][A-Za-z0-9À-\u{FFFF}:_-]*$`) {
+		t.Errorf("keyPairName rules %q", name.Rules)
+	}
+	if tags.Type != "array of objects" || tags.Required || !slices.Contains(tags.Rules, "1 to 20 items") || len(tags.Fields) != 2 ||
+		tags.Fields[0].Name != "key" || !tags.Fields[0].Required || !slices.Contains(tags.Fields[0].Rules, "1 to 128 characters") ||
+		tags.Fields[1].Required || !slices.Contains(tags.Fields[1].Rules, "at most 128 characters") {
+		t.Errorf("tags: %+v", tags)
+	}
+	args, err = Arguments(For[DescribeInstancesInput]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range args {
+		switch a.Name {
+		case "instanceIds":
+			if a.Type != "array of strings" || !slices.Contains(a.Rules, "1 to 100 items") {
+				t.Errorf("instanceIds: %+v", a)
+			}
+		case "status":
+			if !slices.Contains(a.Rules, "one of: Pending, Running, Starting, Stopping, Stopped") {
+				t.Errorf("status: %+v", a)
+			}
+		case "pageNumber":
+			if a.Type != "integer" || !slices.Contains(a.Rules, "at least 1") {
+				t.Errorf("pageNumber: %+v", a)
+			}
+		}
+	}
+	if args, err := Arguments(For[DescribeRegionsInput]()); err != nil || len(args) != 0 {
+		t.Errorf("describe_regions: %v %v", args, err)
+	}
+	if _, err := Arguments(json.RawMessage(`[`)); err == nil {
+		t.Error("Arguments of broken JSON: no error")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -26,13 +27,23 @@ import (
 //
 // Each Validate returns the first fault, in argument order, as an *Error.
 
+// The regular expressions are compiled at start-up, which every start of
+// the server pays for: they are kept small (a counted repetition such as
+// {1,64} compiles into one state per count), and the fingerprint's, which
+// is large and seldom needed, is compiled on first use.
 var (
-	instanceIDRe    = regexp.MustCompile(`^i-[a-z0-9]{1,64}$`)
+	// An instance ID is "i-" and up to maxInstanceIDChars lower-case
+	// letters and digits.
+	instanceIDRe    = regexp.MustCompile(`^i-[a-z0-9]+$`)
 	resourceGroupRe = regexp.MustCompile(`^rg-[a-z0-9]+$`)
 	// An MD5 fingerprint is 16 hex pairs; 20 are let through too, since the
 	// API documentation's own examples have 20.
-	fingerprintRe = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15}((:[0-9A-Fa-f]{2}){4})?$`)
+	fingerprintRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15}((:[0-9A-Fa-f]{2}){4})?$`)
+	})
 )
+
+const maxInstanceIDChars = 64 // after "i-"
 
 // instanceStatuses are the values of describe_instances' status.
 var instanceStatuses = []string{"Pending", "Running", "Starting", "Stopping", "Stopped"}
@@ -351,7 +362,7 @@ func checkFilterName(field, v string) error {
 }
 
 func checkInstanceID(i int, id string) error {
-	if !instanceIDRe.MatchString(id) {
+	if len(id) > len("i-")+maxInstanceIDChars || !instanceIDRe.MatchString(id) {
 		return errorf(codeInstanceIDs, "instanceIds[%d] %s is not an instance ID: instance IDs look like i-bp1abcdefghij (\"i-\", then lower-case letters and digits); describe_instances lists them", i, quote(id))
 	}
 	return nil
@@ -368,7 +379,7 @@ func checkResourceGroupID(id string) error {
 }
 
 func checkFingerprint(fp string) error {
-	if fp == "" || fingerprintRe.MatchString(fp) {
+	if fp == "" || fingerprintRe().MatchString(fp) {
 		return nil
 	}
 	const how = "give the MD5 fingerprint, 16 hex pairs joined by ':' (e.g. 2b:6e:9f:...:0c), as ssh-keygen -l -E md5 -f key.pub prints it after 'MD5:'"

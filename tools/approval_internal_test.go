@@ -19,6 +19,7 @@ import (
 // to the state carried between the two rounds, and what changes in the
 // region meanwhile: every case must be refused before anything is written.
 func TestApprovalTicket(t *testing.T) {
+	t.Parallel()
 	clock := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	a := NewApprover(true)
 	a.now = func() time.Time { return clock }
@@ -110,6 +111,7 @@ func TestApprovalTicket(t *testing.T) {
 }
 
 func TestClientCanElicit(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		caps *mcp.ClientCapabilities

@@ -34,6 +34,8 @@ type person struct {
 
 	mu    sync.Mutex
 	shown []string
+	// answered gets one value each time the person has answered.
+	answered chan struct{}
 }
 
 func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
@@ -46,7 +48,12 @@ func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 	if p.before != nil {
 		p.before()
 	}
-	time.Sleep(p.delay) // a person takes their time, whatever the server does meanwhile
+	if p.delay > 0 {
+		time.Sleep(p.delay) // a person takes their time, whatever the server does meanwhile
+	}
+	if p.answered != nil {
+		defer func() { p.answered <- struct{}{} }()
+	}
 	res := &mcp.ElicitationResult{}
 	res.Action = p.action
 	if p.action == mcp.ElicitationResponseActionAccept {
@@ -109,6 +116,7 @@ func (h *harness) keyPairNames() []string {
 }
 
 func TestApprovalOfDeletes(t *testing.T) {
+	t.Parallel()
 	accept := func(typed string) *person {
 		return &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": typed}}
 	}
@@ -160,6 +168,7 @@ func TestApprovalOfDeletes(t *testing.T) {
 }
 
 func TestApprovalOfAttachShowsThePreview(t *testing.T) {
+	t.Parallel()
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"approve": true}}
@@ -187,6 +196,7 @@ func TestApprovalOfAttachShowsThePreview(t *testing.T) {
 }
 
 func TestApprovalWithoutElicitation(t *testing.T) {
+	t.Parallel()
 	for _, proto := range protocols {
 		t.Run(proto.name+"/confirm is the approval", func(t *testing.T) {
 			h := approvalHarness(t, proto.version, nil, false, "")
@@ -228,6 +238,7 @@ func TestApprovalWithoutElicitation(t *testing.T) {
 }
 
 func TestRegionAllowList(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, harnessOptions{deps: func(d *tools.Deps) { d.Regions = []string{"cn-hangzhou", "eu-central-1"} }})
 	regions, _ := ok[schema.DescribeRegionsOutput](h, "describe_regions", nil)
 	var ids []string
@@ -292,6 +303,7 @@ func (h *harness) requestCount() int {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "audit.log")
 	p := &person{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirmation": "old-1"}}
 	h := approvalHarness(t, protocols[0].version, p, false, path)

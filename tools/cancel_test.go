@@ -288,6 +288,7 @@ func newStdioHarnessWith(t *testing.T, withAudit bool) *stdioHarness {
 		Endpoint:    web.URL,
 		Credentials: &cloud.StaticCredentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret},
 		Logger:      logger,
+		Retry:       testRetry,
 	})
 	if err != nil {
 		t.Fatal(err)

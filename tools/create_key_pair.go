@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
@@ -16,7 +17,7 @@ func createKeyPair(d Deps) Tool {
 			"private key once: this server writes it to <private key directory>/<keyPairName>.<regionId>.pem (mode 0600) " +
 			"on the machine it runs on and returns the file's path, never the key itself. It fails, before " +
 			"creating anything, if that file already exists. The name must be unique in the region, and a " +
-			"region holds at most 500 key pairs. To use a key the user already has, use import_key_pair instead.",
+			"region holds at most " + strconv.Itoa(schema.KeyPairQuota) + " key pairs. To use a key the user already has, use import_key_pair instead.",
 		subject: func(in *schema.CreateKeyPairInput) subject {
 			return subject{regions: []string{in.RegionID}, items: []string{in.KeyPairName}, attempt: true}
 		},

@@ -15,6 +15,7 @@ import (
 // A call that outlasts its timeout ends promptly with RequestTimeout, and a
 // create cut short says whether the key pair exists.
 func TestCallTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	h.emu.SetFaults(emulator.FaultPlan{Default: emulator.Faults{Latency: 2 * time.Second}})
 	for _, tc := range []struct {

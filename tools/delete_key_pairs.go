@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
@@ -18,7 +19,7 @@ func deleteKeyPairs(d Deps) Tool {
 			"boundInstances: such a key pair cannot be deleted; detach it with detach_key_pair first). Show the " +
 			"preview to the user and call again with confirm: true only after they agree. Deletion cannot be " +
 			"undone, but instances keep working: their authorized keys are not touched. Names are exact (no " +
-			"wildcards); up to 500 per call.",
+			"wildcards); up to " + strconv.Itoa(schema.MaxListItems) + " per call.",
 		subject: func(in *schema.DeleteKeyPairsInput) subject {
 			return subject{regions: []string{in.RegionID}, items: in.KeyPairNames, attempt: in.Confirm}
 		},

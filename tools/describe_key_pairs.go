@@ -77,10 +77,8 @@ func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPai
 		found[i] = keys.KeyPairs
 		return nil
 	})
-	if in.RegionIDs == nil || len(regions) > 0 {
-		if err := allFailed(errs); err != nil {
-			return nil, err
-		}
+	if err := commonFailure(errs); err != nil {
+		return nil, err
 	}
 
 	out := schema.DescribeKeyPairsOutput{KeyPairs: []schema.KeyPair{}}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -39,7 +40,7 @@ var nextSteps = map[string]string{
 	cloud.CodeOutcomeUnknown: "Check with describe_key_pairs whether the key pair exists; a created key pair whose " +
 		"private key was not saved must be deleted with delete_key_pairs and created anew.",
 	"KeyPair.AlreadyExist": "Choose another name, or see it with describe_key_pairs.",
-	"QuotaExceed.KeyPair":  "A region holds at most 500 key pairs: delete unused ones (describe_key_pairs with inUse: false finds them).",
+	"QuotaExceed.KeyPair":  "A region holds at most " + strconv.Itoa(schema.KeyPairQuota) + " key pairs: delete unused ones (describe_key_pairs with inUse: false finds them).",
 }
 
 // errorCode returns the code an error carries, for per-item outcomes and

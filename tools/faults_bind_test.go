@@ -18,6 +18,7 @@ import (
 // instance and answers InvalidParameter.KeyPairNotAttached for it; the call
 // must still report "detached", since this very call detached it.
 func TestBindAfterLostAnswer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		action string
 		tool   string

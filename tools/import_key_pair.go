@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -17,7 +18,7 @@ func importKeyPair(d Deps) Tool {
 			"so that it can be attached to instances; into several regions at once with regionIds (or [\"*\"] for all). " +
 			"Only the public key is sent; never pass a private key. ECS accepts ssh-rsa, ssh-dss and " +
 			"ecdsa-sha2-nistp256/384/521 keys, not ssh-ed25519. Names are unique per region; a region holds at most " +
-			"500 key pairs. Check the fingerprint with `ssh-keygen -l -E md5 -f key.pub`.",
+			strconv.Itoa(schema.KeyPairQuota) + " key pairs. Check the fingerprint with `ssh-keygen -l -E md5 -f key.pub`.",
 		subject: func(in *schema.ImportKeyPairInput) subject {
 			return subject{regions: regionsOf(in.RegionID, in.RegionIDs), items: []string{in.KeyPairName}, attempt: true}
 		},
@@ -66,9 +67,9 @@ func runImportKeyPair(ctx context.Context, c *call, in *schema.ImportKeyPairInpu
 		}
 		return nil
 	})
-	if err := allFailed(errs); err != nil && len(regions) > 0 && errorCode(err) != "KeyPair.AlreadyExist" && sameCode(errs) {
-		// Every region failed the same way (credentials, the network):
-		// that is the call's error.
+	// A name taken in every region is each region's news; any other
+	// failure everywhere is the call's.
+	if err := commonFailure(errs); err != nil && errorCode(err) != "KeyPair.AlreadyExist" {
 		return nil, err
 	}
 	return textResult(importSummary(out), out)
@@ -110,16 +111,6 @@ func importedBefore(ctx context.Context, c *call, region, name, want string, cau
 			quoted(name), k.KeyPairFingerPrint, want)
 	}
 	return o
-}
-
-// sameCode reports whether every error has one code.
-func sameCode(errs []error) bool {
-	for _, err := range errs[1:] {
-		if errorCode(err) != errorCode(errs[0]) {
-			return false
-		}
-	}
-	return true
 }
 
 // publicKeyFingerprint is the MD5 fingerprint the API gives a public key

@@ -147,6 +147,7 @@ func stepOf(out schema.RotateKeyPairOutput, step string) map[string]string {
 // ones rebooted, the old key deleted; every step in the audit log; a run
 // again finds nothing left.
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			t.Parallel()
@@ -242,6 +243,7 @@ func TestRotationKeepsACarriedKeyAndCreatesTheNewOne(t *testing.T) {
 // A rotation that fails at any step stops there, says what remains, and
 // the same call again, once the cloud is well, finishes it.
 func TestRotationFailsMidwayAndConverges(t *testing.T) {
+	t.Parallel()
 	for _, action := range []string{"ImportKeyPair", "AttachKeyPair", "RebootInstances", "DeleteKeyPairs"} {
 		t.Run(action, func(t *testing.T) {
 			t.Parallel()

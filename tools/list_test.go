@@ -44,6 +44,7 @@ var contract = map[string]struct {
 // tool of the contract, with exactly its arguments (an empty schema would
 // accept anything), all four hints, and portable schemas.
 func TestToolsListContract(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {

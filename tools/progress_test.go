@@ -85,6 +85,7 @@ var progressMessage = regexp.MustCompile(`^([A-Za-z]+) in [a-z0-9-]+: ([0-9]+) o
 // of one request, nothing is sent. The result is what it would be without
 // a token.
 func TestProgressNotifications(t *testing.T) {
+	t.Parallel()
 	const region = "ap-southeast-1"
 	for _, tc := range []struct {
 		name  string
@@ -250,6 +251,7 @@ func TestProgressNotifications(t *testing.T) {
 // listing of two pages read cold (page 1, then page 2) takes two round
 // trips one after the other, just where a client would show progress.
 func TestProgressReportsEveryPage(t *testing.T) {
+	t.Parallel()
 	const region = "ap-southeast-1"
 	for _, tc := range []struct {
 		keyPairs, pages int
@@ -264,7 +266,11 @@ func TestProgressReportsEveryPage(t *testing.T) {
 			}
 			notes := watchProgress(h.client)
 			callWithToken(t, h, "describe_key_pairs", map[string]any{"regionId": region}, "t1")
-			time.Sleep(100 * time.Millisecond)
+			// The in-process transport hands notifications on from a
+			// goroutine of its own: wait for them (a few milliseconds).
+			for deadline := time.Now().Add(2 * time.Second); len(notes.snapshot()) < tc.pages && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 			if got := len(notes.snapshot()); got != tc.pages {
 				t.Errorf("%d key pairs in %d pages: %d progress notifications, want one per page", tc.keyPairs, tc.pages, got)
 			}

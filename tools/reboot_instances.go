@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
@@ -14,7 +15,7 @@ func rebootInstances(d Deps) Tool {
 		about: "Reboot Running instances, e.g. so that a key pair attached or detached takes effect (rebootRequired), " +
 			"and by default wait until they are Running again. Stopped or transitional instances are left alone. " +
 			"Without confirm: true this changes nothing and returns a preview per instance: show it to the user and " +
-			"call again with confirm: true only after they agree. Up to 500 instances per call.",
+			"call again with confirm: true only after they agree. Up to " + strconv.Itoa(schema.MaxListItems) + " instances per call.",
 		subject: func(in *schema.RebootInstancesInput) subject {
 			return subject{regions: []string{in.RegionID}, items: in.InstanceIDs, attempt: in.Confirm}
 		},

@@ -40,6 +40,7 @@ func deadPID(t *testing.T) int {
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	seed, err := emulator.LoadSeed(filepath.Join("..", "testdata", "seed.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -71,16 +71,18 @@ func regionError(region string, err error) schema.RegionError {
 	return schema.RegionError{RegionID: region, Code: errorCode(err), Message: itemFailure(err)}
 }
 
-// allFailed returns the first error when every region failed: the call
-// then failed as a whole (no credentials, no network), and says so.
-func allFailed(errs []error) error {
-	for _, err := range errs {
-		if err == nil {
-			return nil
-		}
-	}
+// commonFailure returns the error of a call whose every region failed the
+// same way (no credentials, no network): that is the call's error, not a
+// region's. It returns nil when a region succeeded, or they failed
+// differently.
+func commonFailure(errs []error) error {
 	if len(errs) == 0 {
 		return nil
+	}
+	for _, err := range errs {
+		if err == nil || errorCode(err) != errorCode(errs[0]) {
+			return nil
+		}
 	}
 	return errs[0]
 }

@@ -95,27 +95,37 @@ func All(d Deps) []Tool {
 // that says why the tool is hidden (mcp-go's tool filters would refuse it
 // with a bare "tool not found"); tools/list leaves them out.
 func Register(s *server.MCPServer, d Deps, readOnly bool) {
-	hidden := map[string]bool{}
-	destructive := map[string]bool{}
+	requireApproval := d.Approver != nil && d.Approver.Required
+	all := map[string]Tool{}
 	for _, t := range All(d) {
-		if readOnly && t.Kind != KindRead {
+		all[t.Definition.Name] = t
+		if HiddenBy(t, readOnly, false, true) != "" {
 			t = hiddenByReadOnly(t)
-			hidden[t.Definition.Name] = true
-		}
-		if t.Kind == KindDestructive {
-			destructive[t.Definition.Name] = true
 		}
 		s.AddTool(t.Definition, t.Handler)
 	}
-	requireApproval := d.Approver != nil && d.Approver.Required
 	hooks := &server.Hooks{}
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
 		canElicit := ClientCanElicit(ctx)
 		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool {
-			return hidden[t.Name] || (requireApproval && destructive[t.Name] && !canElicit)
+			return HiddenBy(all[t.Name], readOnly, requireApproval, canElicit) != ""
 		})
 	})
 	server.WithHooks(hooks)(s)
+}
+
+// HiddenBy names the flag that hides t from a client, or "" when nothing
+// does: --read-only hides every tool that is not read-only, and
+// --require-approval the destructive ones from a client that cannot ask
+// its user.
+func HiddenBy(t Tool, readOnly, requireApproval, canElicit bool) string {
+	switch {
+	case readOnly && t.Kind != KindRead:
+		return "--read-only"
+	case requireApproval && t.Kind == KindDestructive && !canElicit:
+		return "--require-approval"
+	}
+	return ""
 }
 
 // toolSpec is one tool: what clients see and what a call does.

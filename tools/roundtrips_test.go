@@ -22,6 +22,7 @@ func requestsIn(logs string) map[string]int {
 // requests here, where listing the region would take ten pages of key
 // pairs and three of instances.
 func TestBindPreviewReadsOnlyWhatItNames(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	names, ids, err := h.emu.Populate("cn-hangzhou", 500, 150)
 	if err != nil {

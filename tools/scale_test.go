@@ -54,7 +54,7 @@ type failRegion struct {
 
 func (f failRegion) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
-	if r.Form.Get("RegionId") == f.region {
+	if region := r.Form.Get("RegionId"); region != "" && (region == f.region || f.region == "*") {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(403)
 		fmt.Fprint(w, `{"RequestId":"R1","HostId":"ecs","Code":"Forbidden.RAM","Message":"User not authorized to operate on the specified resource.","Recommend":""}`)
@@ -77,6 +77,15 @@ func TestOneRegionFails(t *testing.T) {
 	if out.TotalCount != 2 || len(out.RegionErrors) != 1 || out.RegionErrors[0].RegionID != bad || out.RegionErrors[0].Code != "Forbidden.RAM" {
 		t.Errorf("total %d, region errors %+v; want 2 key pairs and %s's error", out.TotalCount, out.RegionErrors, bad)
 	}
+}
+
+// When every region fails the same way, that is the call's error.
+func TestEveryRegionFails(t *testing.T) {
+	t.Parallel()
+	regions := seededRegions(t)
+	h := newHarnessWith(t, harnessOptions{wire: func(emu http.Handler) http.Handler { return failRegion{emu, "*"} }})
+	h.fails("describe_key_pairs", map[string]any{"regionIds": regions[:3]}, "Forbidden.RAM")
+	h.fails("import_key_pair", map[string]any{"regionIds": regions[:3], "keyPairName": "kk", "publicKeyBody": fixture(t, "rsa2048.pub")}, "Forbidden.RAM")
 }
 
 // "Import my key into every region", then again: the second run changes
@@ -273,6 +282,7 @@ func TestListingsFollowNextToken(t *testing.T) {
 			}
 			token = page.NextToken
 		}
+		t.Logf("%s %v: %d items in %d results", tc.tool, tc.args, len(seen), calls+1)
 		if len(seen) != tc.want || calls == 0 {
 			t.Errorf("%s %v: %d distinct items in %d calls, want %d in more than one", tc.tool, tc.args, len(seen), calls+1, tc.want)
 		}

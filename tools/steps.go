@@ -3,6 +3,8 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
 // A step wraps a call's work with one concern that applies to every tool
@@ -147,23 +150,19 @@ func bound(next handler) handler {
 }
 
 // restrictRegions puts the allowed regions into an input schema's
-// regionId, as an enum and in its description.
+// regionId, as an enum and in its description. The property is rewritten
+// in place, so that the arguments keep their order.
 func restrictRegions(raw json.RawMessage, regions []string) json.RawMessage {
-	var s map[string]any
-	if json.Unmarshal(raw, &s) != nil {
-		return raw
-	}
-	props, _ := s["properties"].(map[string]any)
-	prop, _ := props["regionId"].(map[string]any)
-	if prop == nil {
-		return raw
-	}
-	prop["enum"] = regions
-	delete(prop, "pattern")
-	prop["description"] = "Region ID; this server acts only in " + strings.Join(regions, ", ") + "."
-	out, err := json.Marshal(s)
+	enum, err := json.Marshal(regions)
 	if err != nil {
 		return raw
 	}
-	return out
+	desc, _ := json.Marshal("Region ID; this server acts only in " + strings.Join(regions, ", ") + ".")
+	prop := []byte(fmt.Sprintf(`"regionId":{"type":"string","description":%s,"minLength":1,"maxLength":%d,"enum":%s}`,
+		desc, schema.RegionIDMaxLength, enum))
+	return regionIDProperty.ReplaceAllLiteral(raw, prop)
 }
+
+// regionIDProperty is the regionId property of a generated input schema:
+// an object of scalars only.
+var regionIDProperty = regexp.MustCompile(`"regionId":\{[^{}]*\}`)

@@ -89,15 +89,6 @@ func quoted(s string) string {
 	return out
 }
 
-// quotedList renders names with quoted, comma-separated.
-func quotedList(names []string) string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = quoted(n)
-	}
-	return strings.Join(out, ", ")
-}
-
 // jsonText makes JSON meant to be read as text safe in the same way: the
 // characters hidden reports become \uXXXX escapes, which decode to the same
 // string. encoding/json already escapes C0 controls, U+2028 and U+2029, but

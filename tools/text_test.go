@@ -6,6 +6,7 @@ import (
 )
 
 func TestQuoted(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"opskey", `"opskey"`},
 		{"opsk\u0435y", `"opskеy" (non-ASCII: opsk\u{0435}y)`},
@@ -28,6 +29,7 @@ func TestQuoted(t *testing.T) {
 
 // JSON read as text gets the same escapes, and decodes to the same value.
 func TestJSONText(t *testing.T) {
+	t.Parallel()
 	in := map[string]string{"name": "a\u202eb\u200c\u0085c😀"}
 	b, _ := json.Marshal(in)
 	got := jsonText(b)

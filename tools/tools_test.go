@@ -97,6 +97,10 @@ func initialize(t *testing.T, c *client.Client) {
 	}
 }
 
+// testRetry is the retry policy of the tests' cloud clients: the default's
+// shape, with waits of milliseconds.
+var testRetry = cloud.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Settle: 50 * time.Millisecond}
+
 // testRebootTime is how long an instance of the test world takes to reboot.
 const testRebootTime = 300 * time.Millisecond
 
@@ -152,6 +156,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		Endpoint:    endpoint,
 		Credentials: &cloud.StaticCredentials{AccessKeyID: srv.Credentials.AccessKeyID, AccessKeySecret: srv.Credentials.AccessKeySecret},
 		Logger:      logger,
+		Retry:       testRetry,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -290,6 +295,7 @@ func md5Fixture(t *testing.T, name string) string {
 }
 
 func TestReadOnlyRegistersOnlyReads(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {
@@ -321,6 +327,7 @@ func sorted(s []string) []string {
 }
 
 func TestDescribeTools(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	regions, _ := ok[schema.DescribeRegionsOutput](h, "describe_regions", nil)
 	if len(regions.Regions) < 6 {
@@ -388,6 +395,7 @@ func TestDescribeTools(t *testing.T) {
 }
 
 func TestCreateKeyPairWritesThePrivateKeyFile(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	out, text := ok[schema.CreateKeyPairOutput](h, "create_key_pair", map[string]any{
 		"regionId": "cn-hangzhou", "keyPairName": "demo", "tags": []map[string]any{{"key": "env", "value": "dev"}}})
@@ -444,6 +452,7 @@ func TestCreateKeyPairWritesThePrivateKeyFile(t *testing.T) {
 }
 
 func TestImportKeyPair(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	for _, fx := range []string{"rsa2048", "rsa4096", "dsa1024", "ecdsa256", "ecdsa384", "ecdsa521"} {
 		out, _ := ok[schema.ImportKeyPairOutput](h, "import_key_pair", map[string]any{
@@ -469,6 +478,7 @@ func TestImportKeyPair(t *testing.T) {
 }
 
 func TestDeleteKeyPairs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	pub := fixture(t, "ecdsa256.pub")
 	for _, n := range []string{"old-1", "old-2", "in-use"} {
@@ -526,6 +536,7 @@ func outcomes(in []schema.DeleteOutcome) []schema.DeleteOutcome {
 }
 
 func TestDeleteManyKeyPairsInBatches(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	pub := fixture(t, "ecdsa384.pub")
 	var names []string
@@ -549,6 +560,7 @@ func TestDeleteManyKeyPairsInBatches(t *testing.T) {
 }
 
 func TestAttachAndDetach(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, false)
 	pub := fixture(t, "rsa2048.pub")
 	for _, n := range []string{"deploy", "old-key"} {

@@ -52,7 +52,7 @@ describe("the MCP Inspector CLI", { timeout: 90_000 }, () => {
   it("lists the tools with --strict and exits 0", () => {
     assert.equal(run.code, 0, `inspector exited ${run.code}:\n${run.stderr}`);
     const names = output().result.tools.map((t) => t.name);
-    assert.equal(names.length, 8, `tools: ${names}`);
+    assert.equal(names.length, 10, `tools: ${names}`);
   });
 
   it("finds no portability problem, not even a warning, in any schema", () => {

@@ -1,17 +1,20 @@
 // tools/list as a real client receives it: the names, arguments, result
-// fields and annotations that DESIGN.md ("Tools") makes the contract, and
-// schemas every client can use.
+// fields and annotations that the server's contract (the README's tool table
+// and the result fields of schema/types.go) promises, and schemas every
+// client can use.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { startServer } from "../lib/server.js";
 import { portabilityProblems } from "../lib/portable.js";
+import { TOOLS_LIST_BUDGET, jsonTokens } from "../lib/tokens.js";
 
 // Arguments: a trailing "*" marks a required one. Results: "list[].field"
-// is a field of each item of list; a trailing "?" marks a field that may be
-// absent. Copied from DESIGN.md, not from the server, so that a rename on
-// either side shows here.
+// is a field of each item of list; a "?" after a name marks a field that may
+// be absent ("regionErrors?[].code": the list may be absent, and each of its
+// items has a code). Written down from the contract, not from the server, so
+// that a rename on either side shows here.
 const CONTRACT = {
   describe_regions: {
     kind: "read-only",
@@ -20,18 +23,28 @@ const CONTRACT = {
   },
   describe_instances: {
     kind: "read-only",
-    args: ["regionId*", "instanceIds", "keyPairName", "status", "pageNumber", "pageSize"],
+    args: ["regionId*", "instanceIds", "keyPairName", "status", "pageNumber", "pageSize", "nextToken"],
     results: [
       "totalCount",
       ...["instanceId", "instanceName", "status", "osType", "keyPairName", "regionId", "zoneId"].map((f) => `instances[].${f}`),
+      "truncated?",
+      "nextToken?",
     ],
   },
   describe_key_pairs: {
     kind: "read-only",
-    args: ["regionId*", "keyPairName", "keyPairFingerPrint", "includePublicKey", "pageNumber", "pageSize", "resourceGroupId", "tags"],
+    // regionId or regionIds: one of them, so neither is required by the schema.
+    args: [
+      "regionId", "regionIds", "keyPairName", "keyPairFingerPrint", "includePublicKey", "includeInstances", "inUse",
+      "pageNumber", "pageSize", "nextToken", "resourceGroupId", "tags",
+    ],
     results: [
       "totalCount",
-      ...["keyPairName", "keyPairFingerPrint", "creationTime", "resourceGroupId", "publicKey?", "tags"].map((f) => `keyPairs[].${f}`),
+      ...["keyPairName", "keyPairFingerPrint", "creationTime", "resourceGroupId", "publicKey?", "tags", "regionId", "instanceCount?", "instanceIds?"]
+        .map((f) => `keyPairs[].${f}`),
+      ...["regionId", "code", "message"].map((f) => `regionErrors?[].${f}`),
+      "truncated?",
+      "nextToken?",
     ],
   },
   create_key_pair: {
@@ -41,23 +54,47 @@ const CONTRACT = {
   },
   import_key_pair: {
     kind: "write",
-    args: ["regionId*", "keyPairName*", "publicKeyBody*", "resourceGroupId", "tags"],
-    results: ["keyPairName", "keyPairFingerPrint", "requestId"],
+    args: ["regionId", "regionIds", "keyPairName*", "publicKeyBody*", "resourceGroupId", "tags"],
+    results: [
+      "keyPairName",
+      "keyPairFingerPrint",
+      "requestId",
+      ...["regionId", "outcome", "keyPairFingerPrint?", "code?", "message?", "requestId?"].map((f) => `regions?[].${f}`),
+    ],
+    enums: { "regions?[].outcome": ["imported", "exists", "failed"] },
   },
   delete_key_pairs: {
     kind: "destructive",
     args: ["regionId*", "keyPairNames*", "confirm"],
-    results: ["executed", "keyPairs[].keyPairName", "keyPairs[].outcome"],
+    results: ["executed", "keyPairs[].keyPairName", "keyPairs[].keyPairFingerPrint?", "keyPairs[].outcome", "keyPairs[].boundInstances?"],
+    enums: { "keyPairs[].outcome": ["deleted", "would_delete", "not_found", "bound", "failed"] },
   },
   attach_key_pair: {
     kind: "destructive",
     args: ["regionId*", "keyPairName*", "instanceIds*", "confirm"],
-    results: ["executed", "instances[].instanceId", "instances[].outcome", "rebootRequired", "takesEffectOnStart"],
+    results: [
+      "executed", "keyPairName", "keyPairFingerPrint", "instances[].instanceId", "instances[].outcome",
+      "instances[].currentKeyPairName?", "instances[].replacedKeyPairName?", "rebootRequired", "takesEffectOnStart",
+    ],
   },
   detach_key_pair: {
     kind: "destructive",
     args: ["regionId*", "keyPairName*", "instanceIds*", "confirm"],
-    results: ["executed", "instances[].instanceId", "instances[].outcome", "rebootRequired", "takesEffectOnStart"],
+    results: ["executed", "keyPairName", "keyPairFingerPrint", "instances[].instanceId", "instances[].outcome", "rebootRequired", "takesEffectOnStart"],
+  },
+  reboot_instances: {
+    kind: "destructive",
+    args: ["regionId*", "instanceIds*", "forceReboot", "wait", "confirm"],
+    results: ["executed", "instances[].instanceId", "instances[].instanceName?", "instances[].outcome", "instances[].status?", "instances[].code?"],
+    enums: {
+      "instances[].outcome": ["would_reboot", "rebooted", "reboot_sent", "not_running", "not_found", "failed", "timed_out_waiting"],
+    },
+  },
+  rotate_key_pair: {
+    kind: "destructive",
+    args: ["regionId*", "fromKeyPairName*", "toKeyPairName*", "publicKeyBody", "instanceIds", "reboot", "deleteOld", "confirm"],
+    results: ["executed", "steps[].step", "steps[].items[].item", "steps[].items[].outcome", "rebootRequired", "privateKeyFile?", "remaining"],
+    enums: { "steps[].step": ["new_key", "attach", "reboot", "delete_old"] },
   },
 };
 
@@ -67,29 +104,29 @@ const HINTS = {
   destructive: { readOnlyHint: false, destructiveHint: true },
 };
 
-/** Where a result field path is missing from an output schema, or why it is wrong. */
-function resultFieldProblem(outputSchema, path) {
-  const optional = path.endsWith("?");
-  const steps = path.replace(/\?$/, "").split(".");
+/** The schema a result field path leads to in an output schema, or why there is none. */
+function resultField(outputSchema, path) {
   let schema = outputSchema;
-  for (const [i, step] of steps.entries()) {
-    const list = step.endsWith("[]");
-    const name = list ? step.slice(0, -2) : step;
+  for (const step of path.split(".")) {
+    const [, name, optional, list] = /^(\w+)(\?)?(\[\])?$/.exec(step) ?? [];
+    if (!name) return { problem: `malformed path step "${step}"` };
     const sub = schema?.properties?.[name];
-    if (!sub) return `no property "${name}"`;
-    const mayBeAbsent = optional && i === steps.length - 1;
-    if (!mayBeAbsent && !schema.required?.includes(name)) return `"${name}" is not required`;
+    if (!sub) return { problem: `no property "${name}"` };
+    if (!optional && !schema.required?.includes(name)) return { problem: `"${name}" is not required` };
+    if (list && sub.type !== "array") return { problem: `"${name}" is not an array` };
     schema = list ? sub.items : sub;
   }
-  return null;
+  return { schema };
 }
+
+const resultFieldProblem = (outputSchema, path) => resultField(outputSchema, path).problem ?? null;
 
 describe("tools/list", { timeout: 30_000 }, () => {
   let server;
   before(async () => (server = await startServer()));
   after(() => server?.close());
 
-  it("offers exactly the eight tools of the contract", () => {
+  it("offers exactly the ten tools of the contract", () => {
     assert.deepEqual(server.tools.map((t) => t.name).sort(), Object.keys(CONTRACT).sort());
   });
 
@@ -124,6 +161,16 @@ describe("tools/list", { timeout: 30_000 }, () => {
     }
   });
 
+  it("enumerates the outcomes and steps of the contract", () => {
+    for (const tool of server.tools) {
+      for (const [path, values] of Object.entries(CONTRACT[tool.name].enums ?? {})) {
+        const { schema, problem } = resultField(tool.outputSchema, path);
+        assert.equal(problem, undefined, `${tool.name} outputSchema, ${path}: ${problem}`);
+        assert.deepEqual([...(schema.enum ?? [])].sort(), [...values].sort(), `${tool.name} outputSchema, ${path}`);
+      }
+    }
+  });
+
   it("sets all four annotation hints, and marks read-only, write and destructive tools as such", () => {
     for (const tool of server.tools) {
       const a = tool.annotations ?? {};
@@ -137,6 +184,13 @@ describe("tools/list", { timeout: 30_000 }, () => {
         `${tool.name} is ${CONTRACT[tool.name].kind}`,
       );
     }
+  });
+
+  it(`costs at most ${TOOLS_LIST_BUDGET} tokens as compact JSON (Claude tokenizer)`, (t) => {
+    // Every definition sits in the model's context for the whole conversation.
+    const tokens = jsonTokens(server.tools);
+    t.diagnostic(`tools/list: ${tokens} tokens as compact JSON, ${server.tools.length} tools (budget ${TOOLS_LIST_BUDGET})`);
+    assert.ok(tokens <= TOOLS_LIST_BUDGET, `tools/list is ${tokens} tokens, over ${TOOLS_LIST_BUDGET}`);
   });
 
   it("has flat, portable input and output schemas", () => {

@@ -1,4 +1,4 @@
-// The portable subset of JSON Schema that DESIGN.md ("Schemas") promises for
+// The portable subset of JSON Schema that the server's contract promises for
 // every tool's input and output schema: what the strictest MCP clients and
 // model providers accept. The Inspector's --strict lint reports fewer things
 // (it allows $ref, $defs and open objects), so the suite checks this too, on

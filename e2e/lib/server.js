@@ -48,10 +48,13 @@ export async function tempDir(prefix = "ecs-keypair-mcp-e2e-") {
  * that step the SDK validates nothing, so this function checks that every tool
  * got a validator.
  *
- * `wrapTransport` lets a test stand between client and server (see
- * output_validation.js).
+ * `args` are more server flags (e.g. `--require-approval`). `capabilities`
+ * are the client's (none by default); `beforeConnect(client)` registers
+ * handlers that must be in place before the session starts, such as one for
+ * elicitation requests. `wrapTransport` lets a test stand between client and
+ * server (see output_validation.js).
  */
-export async function startServer({ stateDir, privateKeyDir, wrapTransport = (t) => t } = {}) {
+export async function startServer({ stateDir, privateKeyDir, args = [], capabilities, beforeConnect, wrapTransport = (t) => t } = {}) {
   const tmp = await tempDir();
   const home = join(tmp.dir, "home"); // so that nothing reads or writes the real ~/.ssh or ~/.local/state
   stateDir ??= join(tmp.dir, "state");
@@ -61,7 +64,7 @@ export async function startServer({ stateDir, privateKeyDir, wrapTransport = (t)
   const transport = new StdioClientTransport({
     command: BIN,
     // Debug logging: the most the server ever logs is checked for private keys.
-    args: ["--sandbox", "--state-dir", stateDir, "--private-key-dir", privateKeyDir, "--log-level", "debug"],
+    args: ["--sandbox", "--state-dir", stateDir, "--private-key-dir", privateKeyDir, "--log-level", "debug", ...args],
     // The transport does not inherit the environment; give exactly what the
     // server needs, so that no ALIBABA_CLOUD_* or ECS_KEYPAIR_MCP_* variable
     // of the caller changes what is tested.
@@ -71,11 +74,13 @@ export async function startServer({ stateDir, privateKeyDir, wrapTransport = (t)
   let stderr = "";
   transport.stderr.on("data", (chunk) => (stderr += chunk));
 
-  // No client capabilities: in particular no elicitation, so `confirm: true`
-  // is itself the confirmation (DESIGN.md, "Confirmation of destructive actions").
-  const client = new Client({ name: "ecs-keypair-mcp-e2e", version: "1.0.0" });
+  // By default no client capabilities: in particular no elicitation, so
+  // `confirm: true` is itself the confirmation (the server's contract for
+  // clients that cannot ask their user).
+  const client = new Client({ name: "ecs-keypair-mcp-e2e", version: "1.0.0" }, capabilities ? { capabilities } : undefined);
   let tools;
   try {
+    beforeConnect?.(client);
     await client.connect(wrapTransport(transport));
     ({ tools } = await client.listTools());
     for (const tool of tools) {
@@ -96,8 +101,8 @@ export async function startServer({ stateDir, privateKeyDir, wrapTransport = (t)
     privateKeyDir,
     /** Everything the server wrote to stderr so far (its logs). */
     stderr: () => stderr,
-    call: (name, args) => callOk(client, name, args),
-    callError: (name, args) => callError(client, name, args),
+    call: (name, args, options) => callOk(client, name, args, options),
+    callError: (name, args, options) => callError(client, name, args, options),
     async close() {
       await client.close();
       await tmp.remove();
@@ -111,8 +116,8 @@ export async function startServer({ stateDir, privateKeyDir, wrapTransport = (t)
  * text ends with the same JSON (for clients that show only text), and no
  * private key appears anywhere.
  */
-async function callOk(client, name, args) {
-  const res = await client.callTool({ name, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS });
+async function callOk(client, name, args, options) {
+  const res = await client.callTool({ name, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS, ...options });
   const text = res.content?.[0]?.text ?? "";
   assert.notEqual(res.isError, true, `${name} failed: ${text}`);
   assert.ok(res.structuredContent, `${name} returned no structuredContent`);
@@ -123,8 +128,8 @@ async function callOk(client, name, args) {
 }
 
 /** Calls a tool that must report an error; returns the error text. */
-async function callError(client, name, args) {
-  const res = await client.callTool({ name, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS });
+async function callError(client, name, args, options) {
+  const res = await client.callTool({ name, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS, ...options });
   const text = res.content?.[0]?.text ?? "";
   assert.equal(res.isError, true, `${name} succeeded where it should have failed: ${text}`);
   assertNoPrivateKey(name, res);

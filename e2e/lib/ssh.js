@@ -1,6 +1,7 @@
 // ssh-keygen, as the user runs it, is the reference for keys and fingerprints.
 
 import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
@@ -29,4 +30,24 @@ export async function fingerprintOfPrivateKey(privateKeyFile, publicKeyFile) {
   const { stdout } = await run("ssh-keygen", ["-y", "-f", privateKeyFile]);
   await writeFile(publicKeyFile, stdout);
   return md5Fingerprint(publicKeyFile);
+}
+
+/**
+ * Distinct ECDSA P-256 public keys in OpenSSH form, made in process (one
+ * ssh-keygen run per key would cost seconds for hundreds of keys); the
+ * format is checked against ssh-keygen by the cases that use it.
+ */
+export function ecdsaPublicKeys(count, comment = "e2e@laptop") {
+  const sshString = (buf) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(buf.length);
+    return Buffer.concat([len, buf]);
+  };
+  return Array.from({ length: count }, () => {
+    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const { x, y } = publicKey.export({ format: "jwk" });
+    const point = Buffer.concat([Buffer.from([4]), Buffer.from(x, "base64url"), Buffer.from(y, "base64url")]);
+    const blob = Buffer.concat([sshString(Buffer.from("ecdsa-sha2-nistp256")), sshString(Buffer.from("nistp256")), sshString(point)]);
+    return `ecdsa-sha2-nistp256 ${blob.toString("base64")} ${comment}`;
+  });
 }
