@@ -47,7 +47,7 @@ func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPai
 	withInstances := in.IncludeInstances || in.InUse != nil
 	found := make([][]schema.KeyPair, len(regions))
 	apiTotal := 0
-	errs := c.eachRegion(regions, func(i int, region string) error {
+	errs := c.eachRegion(ctx, regions, func(ctx context.Context, i int, region string) error {
 		q := *in
 		q.RegionID, q.RegionIDs, q.NextToken = region, nil, ""
 		var keys schema.DescribeKeyPairsOutput
