@@ -32,13 +32,9 @@ func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPai
 	query := *in
 	query.NextToken = ""
 	key := queryKey("describe_key_pairs", query)
-	var from *cursor
-	if in.NextToken != "" {
-		cur, err := readCursor(in.NextToken, key)
-		if err != nil {
-			return nil, err
-		}
-		from = &cur
+	from, err := readCursor(in.NextToken, key)
+	if err != nil {
+		return nil, err
 	}
 	regions, err := c.resolveRegions(ctx, in.RegionID, in.RegionIDs)
 	if err != nil {
