@@ -101,9 +101,6 @@ type Client struct {
 	retry          RetryPolicy
 	pool           chan pooled
 	pageHints      pageHints
-	// slots bounds the requests in flight, for all calls together: a
-	// call over many regions is as gentle with the API as one over one.
-	slots chan struct{}
 	// regions caches the region list: regions change rarely.
 	regions regionCache
 }
@@ -178,7 +175,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	// Enough idle SDK clients for a few calls at full concurrency.
 	c.pool = make(chan pooled, 2*c.concurrency)
-	c.slots = make(chan struct{}, c.concurrency)
 
 	endpoint := "the region's public endpoint (https://ecs.<region>.aliyuncs.com)"
 	if c.domain != "" {
@@ -385,14 +381,22 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 	req.SetReadTimeout(timeout)
 	req.SetConnectTimeout(min(timeout, c.connectTimeout))
 
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return zero, canceledError(action, ctx.Err())
+	slots, _ := ctx.Value(slotsKey{}).(chan struct{})
+	if slots != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return zero, canceledError(action, ctx.Err())
+		}
+	}
+	release := func() {
+		if slots != nil {
+			<-slots
+		}
 	}
 	p, err := c.sdkClient()
 	if err != nil {
-		<-c.slots
+		release()
 		return zero, c.mapError(action, err)
 	}
 	type outcome struct {
@@ -407,7 +411,7 @@ func sendOnce[R any](ctx context.Context, c *Client, action, region string, req 
 		defer func() {
 			// The slot is held until the request is over, also when the
 			// caller stopped waiting for it.
-			defer func() { <-c.slots }()
+			defer release()
 			wrote := p.tr.unbind()
 			if r := recover(); r != nil {
 				// The SDK panics on some malformed answers (e.g. a
@@ -474,6 +478,17 @@ func (c *Client) logResult(action, region string, start time.Time, e *Error) {
 	c.log.Debug("ecs request failed", "action", action, "region", region, "code", e.Code,
 		"status", e.HTTPStatus, "requestId", e.RequestID, "retryable", e.Retryable,
 		"duration", time.Since(start).Round(time.Millisecond))
+}
+
+type slotsKey struct{}
+
+// WithRequestLimit returns a context under which at most n requests are in
+// flight at once, all operations together: a call over many regions is
+// then as gentle with the API as a call over one. Without it, each
+// operation (a listing, a batched write) bounds only its own requests
+// (Config.Concurrency).
+func WithRequestLimit(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, slotsKey{}, make(chan struct{}, n))
 }
 
 // forEach runs fn(i) for i in [0, n) with at most c.concurrency at once,

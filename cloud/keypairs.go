@@ -322,24 +322,11 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 	if err := requireRegion(action, region); err != nil {
 		return nil, nil, err
 	}
-	if len(instanceIDs) == 0 {
-		return nil, nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, canceledError(action, err)
-	}
-	batches := chunk(instanceIDs, schema.BindKeyPairBatch)
-	results := make([][]InstanceResult, len(batches))
-	requestIDs := make([]string, len(batches))
-	errs := make([]error, len(batches))
-	type answer struct {
-		requestID string
-		results   []ecs.Result
-	}
-	progress := newTally(ctx, action, region, len(batches))
-	c.forEach(len(batches), func(i int) {
-		defer progress.step()
-		ids := batches[i]
+	return inBatches(ctx, c, action, region, instanceIDs, schema.BindKeyPairBatch, func(ids []string) ([]InstanceResult, string, error) {
+		type answer struct {
+			requestID string
+			results   []ecs.Result
+		}
 		var a answer
 		var err error
 		var attempts atomic.Int32 // counted in the SDK goroutine of each attempt
@@ -365,21 +352,44 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 				return answer{resp.RequestId, resp.Results.Result}, resp.RequestId, nil
 			})
 		}
-		errs[i] = err
-		requestIDs[i] = a.requestID
-		apiResults := a.results
-		results[i] = bindResults(ids, apiResults, err)
+		results := bindResults(ids, a.results, err)
 		if attempts.Load() > 1 {
-			detachedEarlier(results[i])
+			detachedEarlier(results)
 		}
-		if e, ok := err.(*Error); ok {
+		return results, a.requestID, err
+	})
+}
+
+// inBatches sends items in batches of size, concurrently (Config.Concurrency
+// at once), reporting each finished batch as progress. sendBatch returns one
+// result per item of its batch, in order, also when it failed, and its
+// request ID. The results come back in the order of items, with the request
+// IDs in batch order; the error is only for what stops the whole call (see
+// callWide).
+func inBatches[R any](ctx context.Context, c *Client, action, region string, items []string, size int,
+	sendBatch func(batch []string) ([]R, string, error)) ([]R, []string, error) {
+	if len(items) == 0 {
+		return nil, nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, canceledError(action, err)
+	}
+	batches := chunk(items, size)
+	results := make([][]R, len(batches))
+	requestIDs := make([]string, len(batches))
+	errs := make([]error, len(batches))
+	progress := newTally(ctx, action, region, len(batches))
+	c.forEach(len(batches), func(i int) {
+		defer progress.step()
+		results[i], requestIDs[i], errs[i] = sendBatch(batches[i])
+		if e, ok := errs[i].(*Error); ok {
 			requestIDs[i] = e.RequestID
 		}
 	})
 	if err := callWide(errs); err != nil {
 		return nil, nil, err
 	}
-	var out []InstanceResult
+	var out []R
 	var ids []string
 	for i := range batches {
 		out = append(out, results[i]...)

@@ -36,20 +36,7 @@ func (c *Client) RebootInstances(ctx context.Context, region string, ids []strin
 	if err := requireRegion(action, region); err != nil {
 		return nil, nil, err
 	}
-	if len(ids) == 0 {
-		return nil, nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, canceledError(action, err)
-	}
-	batches := chunk(ids, schema.RebootInstancesBatch)
-	results := make([][]RebootResult, len(batches))
-	requestIDs := make([]string, len(batches))
-	errs := make([]error, len(batches))
-	progress := newTally(ctx, action, region, len(batches))
-	c.forEach(len(batches), func(i int) {
-		defer progress.step()
-		batch := batches[i]
+	return inBatches(ctx, c, action, region, ids, schema.RebootInstancesBatch, func(batch []string) ([]RebootResult, string, error) {
 		req := ecs.CreateRebootInstancesRequest()
 		req.RegionId = region
 		req.InstanceId = &batch
@@ -64,19 +51,17 @@ func (c *Client) RebootInstances(ctx context.Context, region string, ids []strin
 			}
 			return r, r.RequestId, nil
 		})
-		errs[i] = err
-		results[i] = make([]RebootResult, len(batch))
+		out := make([]RebootResult, len(batch))
 		if err != nil {
 			code, msg := errorCode(err), err.Error()
 			if e, ok := err.(*Error); ok {
-				msg, requestIDs[i] = e.Message, e.RequestID
+				msg = e.Message
 			}
 			for j, id := range batch {
-				results[i][j] = RebootResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
+				out[j] = RebootResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
 			}
-			return
+			return out, "", err
 		}
-		requestIDs[i] = resp.RequestId
 		byID := map[string]ecs.InstanceResponse{}
 		for _, r := range resp.InstanceResponses.InstanceResponse {
 			byID[r.InstanceId] = r
@@ -85,26 +70,15 @@ func (c *Client) RebootInstances(ctx context.Context, region string, ids []strin
 			r, ok := byID[id]
 			switch {
 			case !ok:
-				results[i][j] = RebootResult{InstanceID: id, Code: CodeInvalidResponse, Message: "the API returned no result for this instance", MaybeApplied: true}
+				out[j] = RebootResult{InstanceID: id, Code: CodeInvalidResponse, Message: "the API returned no result for this instance", MaybeApplied: true}
 			case r.Code == "200" || r.Code == "":
-				results[i][j] = RebootResult{InstanceID: id, Success: true, Status: r.CurrentStatus}
+				out[j] = RebootResult{InstanceID: id, Success: true, Status: r.CurrentStatus}
 			default:
-				results[i][j] = RebootResult{InstanceID: id, Code: r.Code, Message: r.Message, Status: r.CurrentStatus}
+				out[j] = RebootResult{InstanceID: id, Code: r.Code, Message: r.Message, Status: r.CurrentStatus}
 			}
 		}
+		return out, resp.RequestId, nil
 	})
-	if err := callWide(errs); err != nil {
-		return nil, nil, err
-	}
-	var out []RebootResult
-	var rids []string
-	for i := range batches {
-		out = append(out, results[i]...)
-		if requestIDs[i] != "" {
-			rids = append(rids, requestIDs[i])
-		}
-	}
-	return out, rids, nil
 }
 
 // ActionWaitRunning names the wait for instances to be Running again in

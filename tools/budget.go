@@ -161,17 +161,21 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// readCursor decodes a nextToken given for the listing query.
-func readCursor(token, query string) (cursor, error) {
+// readCursor decodes a nextToken given for the listing query; nil when
+// there is none, for a listing from its start.
+func readCursor(token, query string) (*cursor, error) {
+	if token == "" {
+		return nil, nil
+	}
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || json.Unmarshal(b, &c) != nil || c.After == "" {
-		return c, &schema.Error{Code: codeInvalidNextToken, Message: "nextToken is not one this server handed out: " +
+		return nil, &schema.Error{Code: codeInvalidNextToken, Message: "nextToken is not one this server handed out: " +
 			"pass the nextToken of a truncated result unchanged, or omit it to start from the beginning"}
 	}
 	if c.Query != query {
-		return c, &schema.Error{Code: codeInvalidNextToken, Message: "nextToken belongs to a listing with other arguments: " +
+		return nil, &schema.Error{Code: codeInvalidNextToken, Message: "nextToken belongs to a listing with other arguments: " +
 			"continue with the same arguments as the call that returned it, or omit nextToken to start this listing from the beginning"}
 	}
-	return c, nil
+	return &c, nil
 }

@@ -25,17 +25,11 @@ func runDescribeInstances(ctx context.Context, c *call, in *schema.DescribeInsta
 	query := *in
 	query.NextToken = ""
 	key := queryKey("describe_instances", query)
-	var from *cursor
-	if in.NextToken != "" {
-		cur, err := readCursor(in.NextToken, key)
-		if err != nil {
-			return nil, err
-		}
-		from = &cur
+	from, err := readCursor(in.NextToken, key)
+	if err != nil {
+		return nil, err
 	}
-	q := *in
-	q.NextToken = ""
-	out, err := c.Cloud.DescribeInstances(ctx, q)
+	out, err := c.Cloud.DescribeInstances(ctx, query)
 	if err != nil {
 		return nil, err
 	}

@@ -32,13 +32,9 @@ func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPai
 	query := *in
 	query.NextToken = ""
 	key := queryKey("describe_key_pairs", query)
-	var from *cursor
-	if in.NextToken != "" {
-		cur, err := readCursor(in.NextToken, key)
-		if err != nil {
-			return nil, err
-		}
-		from = &cur
+	from, err := readCursor(in.NextToken, key)
+	if err != nil {
+		return nil, err
 	}
 	regions, err := c.resolveRegions(ctx, in.RegionID, in.RegionIDs)
 	if err != nil {
@@ -47,7 +43,7 @@ func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPai
 	withInstances := in.IncludeInstances || in.InUse != nil
 	found := make([][]schema.KeyPair, len(regions))
 	apiTotal := 0
-	errs := c.eachRegion(regions, func(i int, region string) error {
+	errs := c.eachRegion(ctx, regions, func(ctx context.Context, i int, region string) error {
 		q := *in
 		q.RegionID, q.RegionIDs, q.NextToken = region, nil, ""
 		var keys schema.DescribeKeyPairsOutput

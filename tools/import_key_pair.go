@@ -42,7 +42,7 @@ func runImportKeyPair(ctx context.Context, c *call, in *schema.ImportKeyPairInpu
 			return nil, err
 		}
 	}
-	errs := c.eachRegion(regions, func(i int, region string) error {
+	errs := c.eachRegion(ctx, regions, func(ctx context.Context, i int, region string) error {
 		one := *in
 		one.RegionID, one.RegionIDs = region, nil
 		o := schema.ImportRegionOutcome{RegionID: region}

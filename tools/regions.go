@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
@@ -47,14 +48,22 @@ func (c *call) resolveRegions(ctx context.Context, regionID string, regionIDs []
 	return ids, nil
 }
 
-// eachRegion runs fn for every region at once and returns each region's
-// error, in order. A region the cloud does not know makes the next ["*"]
-// read the region list again.
-func (c *call) eachRegion(regions []string, fn func(i int, region string) error) []error {
+// regionRequests bounds the requests in flight of a call over several
+// regions, all regions together.
+const regionRequests = 10
+
+// eachRegion runs fn for every region at once, with at most regionRequests
+// requests in flight in all, and returns each region's error, in order. A
+// region the cloud does not know makes the next ["*"] read the region list
+// again.
+func (c *call) eachRegion(ctx context.Context, regions []string, fn func(ctx context.Context, i int, region string) error) []error {
+	if len(regions) > 1 {
+		ctx = cloud.WithRequestLimit(ctx, regionRequests)
+	}
 	errs := make([]error, len(regions))
 	var wg sync.WaitGroup
 	for i, r := range regions {
-		wg.Go(func() { errs[i] = fn(i, r) })
+		wg.Go(func() { errs[i] = fn(ctx, i, r) })
 	}
 	wg.Wait()
 	for _, err := range errs {

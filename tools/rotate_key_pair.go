@@ -173,15 +173,7 @@ func (p *rotationPlan) kept() []string {
 
 // runningTargets are the instances to attach that are Running: the new
 // key takes effect on them after a reboot.
-func (p *rotationPlan) runningTargets() []string {
-	var out []string
-	for _, id := range p.targets {
-		if p.insts[id].Status == "Running" {
-			out = append(out, id)
-		}
-	}
-	return out
-}
+func (p *rotationPlan) runningTargets() []string { return p.running(p.targets) }
 
 // preview is the plan as a result: every step with what would happen.
 func (p *rotationPlan) preview() schema.RotateKeyPairOutput {
@@ -258,17 +250,18 @@ func (p *rotationPlan) remaining(out schema.RotateKeyPairOutput) []string {
 	}
 	var reboot []string
 	for _, it := range out.Steps[2].Items {
-		switch it.Outcome {
-		case "would_reboot":
+		if it.Outcome == "would_reboot" {
 			reboot = append(reboot, it.Item)
-		case "failed", "timed_out_waiting":
-			// A run again skips instances that carry the new key already:
-			// say which tool finishes them.
-			rem = append(rem, fmt.Sprintf("make sure %s is Running again and rebooted (reboot_instances)", it.Item))
 		}
 	}
 	if len(reboot) > 0 {
 		rem = append(rem, "reboot "+strings.Join(reboot, ", "))
+	}
+	if out.Executed && p.in.Reboot && len(out.RebootRequired) > 0 {
+		// A run again skips the instances that carry the new key already,
+		// and so their reboot: say which tool finishes them.
+		rem = append(rem, fmt.Sprintf("reboot %s with reboot_instances, once each carries %s: a run again does not reboot "+
+			"instances that carry it already", strings.Join(out.RebootRequired, ", "), to))
 	}
 	for _, it := range out.Steps[3].Items {
 		switch it.Outcome {
@@ -366,120 +359,156 @@ func runRotateKeyPair(ctx context.Context, c *call, in *schema.RotateKeyPairInpu
 // rotate carries the plan out, step by step, and stops at the first
 // failure.
 func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPairOutput {
-	in := p.in
 	out := schema.RotateKeyPairOutput{Executed: true, Steps: emptySteps(), RebootRequired: []string{}}
-	// 1. The new key pair.
 	item, ok := c.newKeyPair(ctx, p, &out)
 	out.Steps[0].Items = []schema.RotationItem{item}
 	if !ok {
 		return out
 	}
-	// 2. Attach it.
-	out.Steps[1].Items = append(out.Steps[1].Items, p.attach...)
-	failedAttach := false
-	var attached []string
-	if len(p.targets) > 0 {
-		if !c.step(AuditEntry{Step: stepAttach, KeyPairName: in.ToKeyPairName, KeyPairFingerPrint: p.newFP, Items: p.targets},
-			func() (AuditEntry, error) {
-				results, requestIDs, err := c.Cloud.AttachKeyPair(ctx, in.RegionID, in.ToKeyPairName, p.targets)
-				e := AuditEntry{Step: stepAttach, KeyPairName: in.ToKeyPairName, KeyPairFingerPrint: p.newFP, Items: p.targets, RequestIDs: requestIDs}
-				if err != nil {
-					return e, err
-				}
-				out.RequestIDs = append(out.RequestIDs, requestIDs...)
-				byID := map[string]cloud.InstanceResult{}
-				for _, r := range results {
-					byID[r.InstanceID] = r
-				}
-				for i := range out.Steps[1].Items {
-					it := &out.Steps[1].Items[i]
-					r, sent := byID[it.Item]
-					if !sent {
-						continue
-					}
-					if r.Success {
-						it.Outcome = "attached"
-						attached = append(attached, it.Item)
-					} else {
-						it.Outcome, it.Code, it.Message = "failed", r.Code, escapeText(r.Message)
-					}
-					e.Outcomes = append(e.Outcomes, AuditOutcome{Item: it.Item, Outcome: it.Outcome, Code: it.Code, Replaced: in.FromKeyPairName})
-				}
-				e.Executed = len(attached) > 0
-				return e, nil
-			}) {
-			markFailed(out.Steps[1].Items, "would_attach")
-			return out
-		}
-	}
-	for i := range out.Steps[1].Items {
-		switch it := &out.Steps[1].Items[i]; it.Outcome {
-		case "would_fail":
-			it.Outcome, it.Message = "failed", "not sent: "+it.Message
-			failedAttach = true
-		case "failed":
-			failedAttach = true
-		}
-	}
-	var running []string
-	for _, id := range attached {
-		if p.insts[id].Status == "Running" {
-			running = append(running, id)
-		}
-	}
-	if failedAttach {
-		out.RebootRequired = append(out.RebootRequired, running...)
+	running, ok := c.attachStep(ctx, p, &out)
+	if !ok {
 		return out
 	}
-	// 3. Reboot the Running ones, or say they need it.
-	if !in.Reboot || len(running) == 0 {
-		out.RebootRequired = append(out.RebootRequired, running...)
-	} else {
-		failed := false
-		if !c.step(AuditEntry{Step: stepReboot, Items: running}, func() (AuditEntry, error) {
-			outcomes, requestIDs, err := c.reboot(ctx, in.RegionID, running, false, true)
-			e := AuditEntry{Step: stepReboot, Items: running, RequestIDs: requestIDs}
+	if !c.rebootStep(ctx, p, &out, running) {
+		return out
+	}
+	c.deleteOldStep(ctx, p, &out)
+	return out
+}
+
+// attachStep attaches the new key pair to the targets. It returns the
+// Running instances that took it, and false when any instance failed: the
+// rotation stops then, and the Running instances that carry, or may carry,
+// the new key are listed for a reboot.
+func (c *call) attachStep(ctx context.Context, p *rotationPlan, out *schema.RotateKeyPairOutput) ([]string, bool) {
+	in := p.in
+	items := append(out.Steps[1].Items, p.attach...)
+	out.Steps[1].Items = items
+	// attached got the new key; maybe may have: their answers were lost.
+	var attached, maybe []string
+	if len(p.targets) > 0 {
+		intent := AuditEntry{Step: stepAttach, KeyPairName: in.ToKeyPairName, KeyPairFingerPrint: p.newFP, Items: p.targets}
+		ok := c.step(intent, func() (AuditEntry, error) {
+			results, requestIDs, err := c.Cloud.AttachKeyPair(ctx, in.RegionID, in.ToKeyPairName, p.targets)
+			e := intent
+			e.RequestIDs = requestIDs
 			if err != nil {
 				return e, err
 			}
 			out.RequestIDs = append(out.RequestIDs, requestIDs...)
-			for _, o := range outcomes {
-				out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: o.InstanceID, Outcome: o.Outcome,
-					Status: o.Status, Code: o.Code, Message: o.Message})
-				e.Outcomes = append(e.Outcomes, AuditOutcome{Item: o.InstanceID, Outcome: o.Outcome, Code: o.Code})
-				if o.Outcome != "rebooted" {
-					failed = true
-					out.RebootRequired = append(out.RebootRequired, o.InstanceID)
+			byID := map[string]cloud.InstanceResult{}
+			for _, r := range results {
+				byID[r.InstanceID] = r
+			}
+			for i := range items {
+				it := &items[i]
+				r, sent := byID[it.Item]
+				if !sent {
+					continue
 				}
+				switch {
+				case r.Success:
+					it.Outcome = "attached"
+					attached = append(attached, it.Item)
+				case r.MaybeApplied:
+					it.Outcome, it.Code = "failed", r.Code
+					it.Message = escapeText(r.Message) + "; the request may or may not have been applied: read the state again to see"
+					maybe = append(maybe, it.Item)
+				default:
+					it.Outcome, it.Code, it.Message = "failed", r.Code, escapeText(r.Message)
+				}
+				e.Outcomes = append(e.Outcomes, AuditOutcome{Item: it.Item, Outcome: it.Outcome, Code: it.Code, Replaced: in.FromKeyPairName})
 			}
-			e.Executed = true
+			e.Executed = len(attached) > 0
 			return e, nil
-		}) {
-			for _, id := range running {
-				out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: id, Outcome: "failed", Code: "RebootFailed"})
+		})
+		if !ok {
+			markFailed(items, "would_attach", c.stepErr)
+			if cloud.MaybeApplied(c.stepErr) || errors.Is(c.stepErr, context.DeadlineExceeded) || errors.Is(c.stepErr, context.Canceled) {
+				out.RebootRequired = append(out.RebootRequired, p.running(p.targets)...)
 			}
-			out.RebootRequired = append(out.RebootRequired, running...)
-			return out
-		}
-		if failed {
-			return out
+			return nil, false
 		}
 	}
-	// 4. Delete the old key pair, only once nothing carries it: read again
-	// now, since the attach may have missed one, or another process may have
-	// put it somewhere meanwhile.
+	failed := false
+	for i := range items {
+		switch it := &items[i]; it.Outcome {
+		case "would_fail":
+			it.Outcome, it.Message = "failed", "not sent: "+it.Message
+			failed = true
+		case "failed":
+			failed = true
+		}
+	}
+	running := p.running(attached)
+	if failed {
+		out.RebootRequired = append(out.RebootRequired, running...)
+		out.RebootRequired = append(out.RebootRequired, p.running(maybe)...)
+		return nil, false
+	}
+	return running, true
+}
+
+// rebootStep reboots the Running instances that took the new key, with
+// reboot, and waits for them; without, it lists them in rebootRequired.
+// It reports false when a reboot did not finish.
+func (c *call) rebootStep(ctx context.Context, p *rotationPlan, out *schema.RotateKeyPairOutput, running []string) bool {
+	if !p.in.Reboot || len(running) == 0 {
+		out.RebootRequired = append(out.RebootRequired, running...)
+		return true
+	}
+	finished := true
+	intent := AuditEntry{Step: stepReboot, Items: running}
+	ok := c.step(intent, func() (AuditEntry, error) {
+		outcomes, requestIDs, err := c.reboot(ctx, p.in.RegionID, running, false, true)
+		e := intent
+		e.RequestIDs = requestIDs
+		if err != nil {
+			return e, err
+		}
+		out.RequestIDs = append(out.RequestIDs, requestIDs...)
+		for _, o := range outcomes {
+			out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: o.InstanceID, Outcome: o.Outcome,
+				Status: o.Status, Code: o.Code, Message: o.Message})
+			e.Outcomes = append(e.Outcomes, AuditOutcome{Item: o.InstanceID, Outcome: o.Outcome, Code: o.Code})
+			if o.Outcome != "rebooted" {
+				finished = false
+				out.RebootRequired = append(out.RebootRequired, o.InstanceID)
+			}
+		}
+		e.Executed = true
+		return e, nil
+	})
+	if !ok {
+		msg := stepFailure(c.stepErr)
+		for _, id := range running {
+			out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: id, Outcome: "failed",
+				Code: errorCode(c.stepErr), Message: msg})
+		}
+		out.RebootRequired = append(out.RebootRequired, running...)
+		return false
+	}
+	return finished
+}
+
+// deleteOldStep deletes the old key pair, with deleteOld, only once
+// nothing carries it: it reads which instances carry it again now, since
+// the attach may have missed one, or another process may have put it
+// somewhere meanwhile.
+func (c *call) deleteOldStep(ctx context.Context, p *rotationPlan, out *schema.RotateKeyPairOutput) {
+	in := p.in
 	if !in.DeleteOld {
-		return out
+		return
 	}
 	if p.from == nil {
 		out.Steps[3].Items = []schema.RotationItem{p.deleteItem(nil)}
-		return out
+		return
 	}
 	still, err := c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: in.RegionID, KeyPairName: in.FromKeyPairName})
 	if err != nil {
 		out.Steps[3].Items = []schema.RotationItem{{Item: in.FromKeyPairName, Outcome: "failed", Code: errorCode(err),
 			Message: "not deleted: could not read which instances still carry it: " + itemFailure(err)}}
-		return out
+		return
 	}
 	var carriers []string
 	for _, inst := range still.Instances {
@@ -487,12 +516,13 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 	}
 	if item := p.deleteItem(carriers); item.Outcome != "would_delete" {
 		out.Steps[3].Items = []schema.RotationItem{item}
-		return out
+		return
 	}
-	item = schema.RotationItem{Item: in.FromKeyPairName}
-	c.step(AuditEntry{Step: stepDeleteOld, Items: []string{in.FromKeyPairName}}, func() (AuditEntry, error) {
+	item := schema.RotationItem{Item: in.FromKeyPairName, Outcome: "failed"}
+	intent := AuditEntry{Step: stepDeleteOld, Items: []string{in.FromKeyPairName}}
+	c.step(intent, func() (AuditEntry, error) {
 		batches, err := c.Cloud.DeleteKeyPairs(ctx, in.RegionID, []string{in.FromKeyPairName})
-		e := AuditEntry{Step: stepDeleteOld, Items: []string{in.FromKeyPairName}}
+		e := intent
 		if err == nil && len(batches) == 1 {
 			err = batches[0].Err
 			if batches[0].RequestID != "" {
@@ -501,7 +531,7 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 			}
 		}
 		if err != nil {
-			item.Outcome, item.Code, item.Message = "failed", errorCode(err), itemFailure(err)
+			item.Code, item.Message = errorCode(err), itemFailure(err)
 			e.Outcomes = []AuditOutcome{{Item: in.FromKeyPairName, Outcome: "failed", Code: item.Code}}
 			e.Error = item.Code
 			return e, nil
@@ -510,11 +540,7 @@ func (c *call) rotate(ctx context.Context, p *rotationPlan) schema.RotateKeyPair
 		e.Executed, e.Outcomes = true, []AuditOutcome{{Item: in.FromKeyPairName, Outcome: "deleted"}}
 		return e, nil
 	})
-	if item.Outcome == "" {
-		item.Outcome = "failed"
-	}
 	out.Steps[3].Items = []schema.RotationItem{item}
-	return out
 }
 
 // step runs one write of a rotation between its audit lines: an intent, or
@@ -545,12 +571,36 @@ func (c *call) step(intent AuditEntry, run func() (AuditEntry, error)) bool {
 
 // markFailed marks the items still at outcome would as failed by the
 // step's error.
-func markFailed(items []schema.RotationItem, would string) {
+func markFailed(items []schema.RotationItem, would string, err error) {
+	msg := stepFailure(err)
 	for i := range items {
 		if items[i].Outcome == would {
-			items[i].Outcome = "failed"
+			items[i].Outcome, items[i].Code, items[i].Message = "failed", errorCode(err), msg
 		}
 	}
+}
+
+// stepFailure is the message of the items of a step whose request failed
+// as a whole: the cloud's words, and whether the change may have happened
+// all the same (also when the call's time ran out with the request on its
+// way).
+func stepFailure(err error) string {
+	msg := itemFailure(err)
+	if !cloud.MaybeApplied(err) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		msg += "; the request may or may not have been applied: read the state again to see"
+	}
+	return msg
+}
+
+// running keeps the instances of ids that were Running when planned.
+func (p *rotationPlan) running(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if p.insts[id].Status == "Running" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // newKeyPair is the rotation's first step: the new key pair reused,

@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
@@ -61,6 +64,45 @@ func (f failRegion) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.emu.ServeHTTP(w, r)
+}
+
+// inFlight counts the requests at the emulator at once.
+type inFlight struct {
+	emu      http.Handler
+	mu       sync.Mutex
+	now, max int
+}
+
+func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.now++
+	f.max = max(f.max, f.now)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.now--
+		f.mu.Unlock()
+	}()
+	f.emu.ServeHTTP(w, r)
+}
+
+// The regions are served at once, at most 10 requests in flight in all.
+func TestRegionsShareOneBound(t *testing.T) {
+	t.Parallel()
+	var wire *inFlight
+	h := newHarnessWith(t, harnessOptions{wire: func(emu http.Handler) http.Handler {
+		wire = &inFlight{emu: emu}
+		return wire
+	}})
+	regions := seededRegions(t)
+	if len(regions) <= 10 {
+		t.Fatalf("the test world has %d regions; the bound needs more", len(regions))
+	}
+	h.emu.SetFaults(emulator.FaultPlan{PerAction: map[string]emulator.Faults{"DescribeKeyPairs": {Latency: 50 * time.Millisecond}}})
+	ok[schema.DescribeKeyPairsOutput](h, "describe_key_pairs", map[string]any{"regionIds": regions})
+	if wire.max > 10 || wire.max < 5 {
+		t.Errorf("%d requests in flight at most over %d regions, want 5 to 10", wire.max, len(regions))
+	}
 }
 
 // A region that fails is reported beside the others' results, which are

@@ -4,12 +4,15 @@
 // repetitions unless a row says otherwise. All traffic stays on 127.0.0.1.
 //
 //	go run ./testdata/bench -server BIN -minimal BIN [-runs N] [-only LIST]
+//	go run ./testdata/bench -only roundtrips -trace [-scenarios NAME]
+//	go run ./testdata/bench -only tokens -tokens-dir DIR
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -25,8 +28,13 @@ func main() {
 	calls := flag.Int("calls", 2000, "calls to each server for the per-call overhead")
 	soak := flag.Int("soak", 10000, "calls in the memory and goroutine soak")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up after this long")
-	only := flag.String("only", "roundtrips,startup,percall,soak", "comma-separated sections to run")
+	only := flag.String("only", "roundtrips,startup,percall,soak", "comma-separated sections to run (also: tokens)")
+	match := flag.String("scenarios", "", "run only the round-trip scenarios whose name contains this")
+	flag.IntVar(&concurrency, "concurrency", 0, "the round trips' cloud client bound on requests in flight (default: cloud.DefaultConcurrency)")
+	tokensDir := flag.String("tokens-dir", "", "where the tokens section writes the results it counts (default: a new temporary directory)")
+	trace := flag.Bool("trace", false, "instead of the round-trip table, print the requests of one cold and one warm call of each scenario")
 	toolsInit := flag.Bool("tools-init", false, "print how long the first tools.All takes in this process, and exit (used by the start-up section)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *toolsInit {
 		start := time.Now()
@@ -35,10 +43,21 @@ func main() {
 		return
 	}
 	want := strings.Split(*only, ",")
-	needBins := slices.ContainsFunc(want, func(s string) bool { return s != "roundtrips" })
+	needBins := slices.ContainsFunc(want, func(s string) bool { return s != "roundtrips" && s != "tokens" })
 	if needBins && (*serverBin == "" || *minimalBin == "") {
 		fmt.Fprintln(os.Stderr, "bench: -server and -minimal are required (run .ci/bench)")
 		os.Exit(2)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	// Every wait is bounded; this is the backstop. Child processes die with
@@ -51,13 +70,15 @@ func main() {
 		var err error
 		switch section {
 		case "roundtrips":
-			err = benchRoundTrips(*runs)
+			err = benchRoundTrips(*runs, *match, *trace)
 		case "startup":
 			err = benchStartup(*serverBin, *minimalBin, *spawns)
 		case "percall":
 			err = benchPerCall(*serverBin, *minimalBin, *calls)
 		case "soak":
 			err = benchSoak(*serverBin, *soak)
+		case "tokens":
+			err = benchTokens(*tokensDir)
 		default:
 			err = fmt.Errorf("unknown section %q", section)
 		}

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,55 +36,165 @@ const (
 	instances = 200
 )
 
-// world is an emulator holding keyPairs key pairs and instances instances
-// (besides the seed's) in region, that counts the requests it serves, and a
-// cloud client pointed at it.
-type world struct {
-	emu       *emulator.Emulator
-	srv       *http.Server
-	requests  atomic.Int64
-	cloud     *cloud.Client
-	keyPairs  []string
-	instances []string
+// fill is what a world holds in one region besides the seed's: Populate'd
+// key pairs and instances.
+type fill struct {
+	region              string
+	keyPairs, instances int
 }
 
-func newWorld(concurrency int) (*world, error) {
+// defaultFills is the world of most scenarios: one region at its key pair
+// quota.
+func defaultFills([]string) []fill { return []fill{{region, keyPairs, instances}} }
+
+// world is an emulator holding what its fills say (besides the seed's),
+// that counts the requests it serves and adds latency to each, and a cloud
+// client pointed at it.
+type world struct {
+	emu      *emulator.Emulator
+	srv      *http.Server
+	requests atomic.Int64
+	endpoint string
+	cloud    *cloud.Client
+	// regions are the seed's regions, in its order.
+	regions []string
+	// keyPairs and instances are the names and IDs Populate gave region
+	// (cn-hangzhou); names has every region's key pair names.
+	keyPairs  []string
+	instances []string
+	names     map[string][]string
+	// trace, when set, records every request from traceStart on.
+	trace      *tracer
+	traceStart time.Time
+}
+
+// traced is one request as the timeline shows it.
+type traced struct {
+	what       string
+	start, end time.Duration
+}
+
+type tracer struct {
+	mu   sync.Mutex
+	reqs []traced
+}
+
+// newWorld builds a world: the seed, then fills, then setup through a
+// client of its own with no added latency (so that it costs little and
+// leaves the measured client cold), then the latency.
+func newWorld(ctx context.Context, fills func(regions []string) []fill, setup func(context.Context, *world, *cloud.Client) error) (*world, error) {
 	seed, err := emulator.LoadSeed(filepath.Join("testdata", "seed.json"))
 	if err != nil {
 		return nil, err
 	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true,
-		Faults: emulator.FaultPlan{Default: emulator.Faults{Latency: latency}}})
+	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true})
 	if err != nil {
 		return nil, err
 	}
-	w := &world{emu: emu}
-	if w.keyPairs, w.instances, err = emu.Populate(region, keyPairs, instances); err != nil {
-		return nil, err
+	w := &world{emu: emu, names: map[string][]string{}}
+	for _, r := range seed.Regions {
+		w.regions = append(w.regions, r.RegionID)
+	}
+	if fills == nil {
+		fills = defaultFills
+	}
+	for _, f := range fills(w.regions) {
+		names, ids, err := emu.Populate(f.region, f.keyPairs, f.instances)
+		if err != nil {
+			emu.Close()
+			return nil, err
+		}
+		w.names[f.region] = names
+		if f.region == region {
+			w.keyPairs, w.instances = names, ids
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		emu.Close()
 		return nil, err
 	}
+	w.endpoint = "http://" + ln.Addr().String()
 	w.srv = &http.Server{Handler: w}
 	go w.srv.Serve(ln)
-	creds := emu.Credentials()
-	w.cloud, err = cloud.New(cloud.Config{
-		Endpoint:    "http://" + ln.Addr().String(),
-		Credentials: &cloud.StaticCredentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret},
-		Concurrency: concurrency,
-	})
-	if err != nil {
+	if setup != nil {
+		c, err := w.newClient()
+		if err == nil {
+			err = setup(ctx, w, c)
+		}
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+	}
+	emu.SetFaults(emulator.FaultPlan{Default: emulator.Faults{Latency: latency}})
+	if w.cloud, err = w.newClient(); err != nil {
 		w.close()
 		return nil, err
 	}
 	return w, nil
 }
 
+// concurrency is the cloud client's bound on requests in flight; 0 is
+// cloud.DefaultConcurrency. Other values (-concurrency) show what a
+// change of the default would do.
+var concurrency int
+
+// newClient is a fresh cloud client for the world.
+func (w *world) newClient() (*cloud.Client, error) {
+	creds := w.emu.Credentials()
+	return cloud.New(cloud.Config{
+		Endpoint:    w.endpoint,
+		Credentials: &cloud.StaticCredentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret},
+		Concurrency: concurrency,
+	})
+}
+
 // ServeHTTP counts a request and hands it to the emulator.
 func (w *world) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.requests.Add(1)
+	if w.trace == nil {
+		w.emu.ServeHTTP(rw, r)
+		return
+	}
+	start := time.Since(w.traceStart)
+	what := describeRequest(r)
 	w.emu.ServeHTTP(rw, r)
+	w.trace.mu.Lock()
+	w.trace.reqs = append(w.trace.reqs, traced{what, start, time.Since(w.traceStart)})
+	w.trace.mu.Unlock()
+}
+
+// describeRequest names a request by its action and the parameters that
+// tell its pages and batches apart. The body is read and put back.
+func describeRequest(r *http.Request) string {
+	params := r.URL.Query()
+	if r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			for k, v := range form {
+				params[k] = v
+			}
+		}
+	}
+	action := params.Get("Action")
+	if action == "" {
+		action = r.Header.Get("x-acs-action")
+	}
+	out := action
+	for _, k := range []string{"RegionId", "KeyPairName", "KeyPairFingerPrint", "PageNumber"} {
+		if v := params.Get(k); v != "" {
+			out += " " + k + "=" + v
+		}
+	}
+	if ids := params.Get("InstanceIds"); ids != "" {
+		out += fmt.Sprintf(" InstanceIds=%d", strings.Count(ids, ",")+1)
+	}
+	if names := params.Get("KeyPairNames"); names != "" {
+		out += fmt.Sprintf(" KeyPairNames=%d", strings.Count(names, ",")+1)
+	}
+	return out
 }
 
 func (w *world) close() {
@@ -102,67 +220,128 @@ func (w *world) roundTrip(ctx context.Context) (time.Duration, error) {
 	return d, err
 }
 
-// callTool runs one tool of the real tool set, through an in-process MCP
-// client, and returns its structured result.
-func (w *world) callTool(ctx context.Context, name string, args map[string]any) (map[string]any, error) {
+// session is an in-process MCP client connected to the real tool set,
+// served over the world's cloud client.
+type session struct {
+	w      *world
+	c      *client.Client
+	keyDir string
+}
+
+func (w *world) open(ctx context.Context) (*session, error) {
 	keyDir, err := os.MkdirTemp("", "bench-keys-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(keyDir)
 	s := server.NewMCPServer("bench", "0", server.WithToolCapabilities(false))
 	tools.Register(s, tools.Deps{Cloud: w.cloud, PrivateKeyDir: keyDir}, false)
 	c, err := client.NewInProcessClient(s)
+	if err == nil {
+		err = c.Start(ctx)
+	}
+	if err == nil {
+		_, err = c.Initialize(ctx, mcp.InitializeRequest{})
+	}
 	if err != nil {
+		if c != nil {
+			c.Close()
+		}
+		os.RemoveAll(keyDir)
 		return nil, err
 	}
-	defer c.Close()
-	if err := c.Start(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := c.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		return nil, err
-	}
+	return &session{w: w, c: c, keyDir: keyDir}, nil
+}
+
+func (s *session) close() {
+	s.c.Close()
+	os.RemoveAll(s.keyDir)
+}
+
+// call runs one tool and returns the result, its structured content
+// decoded, and the requests and wall time it took.
+func (s *session) call(ctx context.Context, name string, args map[string]any) (*mcp.CallToolResult, map[string]any, result, error) {
 	req := mcp.CallToolRequest{}
 	req.Params.Name, req.Params.Arguments = name, args
 	var res *mcp.CallToolResult
-	requests, wall, err := w.measure(func() error {
-		res, err = c.CallTool(ctx, req)
+	var err error
+	requests, wall, err := s.w.measure(func() error {
+		res, err = s.c.CallTool(ctx, req)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, result{}, err
 	}
 	if res.IsError {
-		return nil, fmt.Errorf("%s: %v", name, res.Content)
+		return nil, nil, result{}, fmt.Errorf("%s: %v", name, res.Content)
 	}
 	raw, err := json.Marshal(res.StructuredContent)
 	if err != nil {
-		return nil, err
+		return nil, nil, result{}, err
 	}
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, err
+		return nil, nil, result{}, err
 	}
-	out["_requests"], out["_wall"] = requests, wall
-	return out, nil
+	return res, out, result{requests: requests, wall: wall, calls: 1, items: []int{listed(out)}}, nil
+}
+
+// callAll runs one tool and, while its result is truncated, again with
+// the result's nextToken: the whole listing. It returns the structured
+// content of every call and the requests and wall time of all together.
+func (s *session) callAll(ctx context.Context, name string, args map[string]any) ([]map[string]any, result, error) {
+	var outs []map[string]any
+	var total result
+	args = maps.Clone(args)
+	for {
+		_, out, r, err := s.call(ctx, name, args)
+		if err != nil {
+			return nil, result{}, err
+		}
+		outs = append(outs, out)
+		total.requests += r.requests
+		total.wall += r.wall
+		total.calls++
+		total.items = append(total.items, r.items...)
+		next, _ := out["nextToken"].(string)
+		if next == "" {
+			return outs, total, nil
+		}
+		if total.calls >= 100 {
+			return nil, result{}, fmt.Errorf("%s: still truncated after %d calls", name, total.calls)
+		}
+		args["nextToken"] = next
+	}
 }
 
 // scenario is one job done twice: by a tool (preview reads included), and
 // by a sequential client that sends one request at a time, one page of 50
 // key pairs (or 100 instances) after another and one batch after another.
 type scenario struct {
-	name       string
-	target     float64 // the most round-trip times the tool may take
-	tool       string
-	args       func(*world) map[string]any
+	name   string
+	target float64 // the most round-trip times the tool may take
+	// fills and setup build the world (nil fills: defaultFills); setup runs
+	// before the latency is added, through a client of its own.
+	fills func(regions []string) []fill
+	setup func(context.Context, *world, *cloud.Client) error
+	tool  string
+	args  func(*world) map[string]any
+	// warm is the call made before the measured one in the warm row; nil
+	// means the same call without confirm (the preview the tool
+	// descriptions ask for; for a listing, an earlier listing). warmCall
+	// names it in the table.
+	warm     func(*world) (string, map[string]any)
+	warmCall string
+	// follow measures every call of a listing that is truncated, following
+	// nextToken to its end, instead of the first call only.
+	follow     bool
 	sequential func(context.Context, *world) error
-	// check verifies the emulator's state afterwards, so that a fast but
-	// wrong run cannot pass.
-	check func(*world, map[string]any) error
+	// check verifies the emulator's state afterwards, and the tool's result
+	// (nil after the sequential client), so that a fast but wrong run
+	// cannot pass.
+	check func(*world, []map[string]any) error
 }
 
-var scenarios = []scenario{
+var scenarios = append([]scenario{
 	{
 		name: "describe_key_pairs, 500 key pairs", target: 3,
 		tool: "describe_key_pairs",
@@ -174,9 +353,9 @@ var scenarios = []scenario{
 			}
 			return err
 		},
-		check: func(w *world, out map[string]any) error {
-			if out != nil && out["totalCount"] != float64(keyPairs) {
-				return fmt.Errorf("totalCount %v, want %d", out["totalCount"], keyPairs)
+		check: func(w *world, outs []map[string]any) error {
+			if outs != nil && outs[0]["totalCount"] != float64(keyPairs) {
+				return fmt.Errorf("totalCount %v, want %d", outs[0]["totalCount"], keyPairs)
 			}
 			return nil
 		},
@@ -208,7 +387,7 @@ var scenarios = []scenario{
 			}
 			return nil
 		},
-		check: func(w *world, _ map[string]any) error {
+		check: func(w *world, _ []map[string]any) error {
 			snap, err := w.emu.Snapshot()
 			if err != nil {
 				return err
@@ -235,14 +414,8 @@ var scenarios = []scenario{
 			if _, err := sequentialKeyPairs(ctx, w); err != nil {
 				return err
 			}
-			for page, seen := 1, 0; ; page++ {
-				out, err := w.cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region, PageNumber: page, PageSize: 100})
-				if err != nil {
-					return err
-				}
-				if seen += len(out.Instances); len(out.Instances) == 0 || seen >= out.TotalCount {
-					break
-				}
+			if _, err := sequentialInstances(ctx, w, schema.DescribeInstancesInput{RegionID: region}); err != nil {
+				return err
 			}
 			for names := range chunks(w.keyPairs[:300], 100) {
 				if _, err := w.cloud.DeleteKeyPairs(ctx, region, names); err != nil {
@@ -251,7 +424,7 @@ var scenarios = []scenario{
 			}
 			return nil
 		},
-		check: func(w *world, _ map[string]any) error {
+		check: func(w *world, _ []map[string]any) error {
 			snap, err := w.emu.Snapshot()
 			if err != nil {
 				return err
@@ -262,18 +435,40 @@ var scenarios = []scenario{
 			return nil
 		},
 	},
-}
+}, jobs...)
 
 // sequentialKeyPairs lists the region's key pairs one page of 50 at a time.
 func sequentialKeyPairs(ctx context.Context, w *world) (int, error) {
-	seen := 0
-	for page := 1; ; page++ {
-		out, err := w.cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region, PageNumber: page, PageSize: 50})
+	keys, err := sequentialKeyPairsOf(ctx, w, schema.DescribeKeyPairsInput{RegionID: region})
+	return len(keys), err
+}
+
+// sequentialKeyPairsOf lists the key pairs that match q one page of 50 at
+// a time.
+func sequentialKeyPairsOf(ctx context.Context, w *world, q schema.DescribeKeyPairsInput) ([]schema.KeyPair, error) {
+	var keys []schema.KeyPair
+	for q.PageNumber, q.PageSize = 1, 50; ; q.PageNumber++ {
+		out, err := w.cloud.DescribeKeyPairs(ctx, q)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if seen += len(out.KeyPairs); len(out.KeyPairs) == 0 || seen >= out.TotalCount {
-			return seen, nil
+		if keys = append(keys, out.KeyPairs...); len(out.KeyPairs) == 0 || len(keys) >= out.TotalCount {
+			return keys, nil
+		}
+	}
+}
+
+// sequentialInstances lists the instances that match q one page of 100 at
+// a time.
+func sequentialInstances(ctx context.Context, w *world, q schema.DescribeInstancesInput) ([]schema.Instance, error) {
+	var insts []schema.Instance
+	for q.PageNumber, q.PageSize = 1, 100; ; q.PageNumber++ {
+		out, err := w.cloud.DescribeInstances(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if insts = append(insts, out.Instances...); len(out.Instances) == 0 || len(insts) >= out.TotalCount {
+			return insts, nil
 		}
 	}
 }
@@ -290,19 +485,33 @@ func chunks(items []string, size int) func(func([]string) bool) {
 	}
 }
 
-// result is one run of a scenario.
+// result is one run of a scenario: the requests and wall time of the
+// measured calls, and how many calls that took.
 type result struct {
 	requests int64
 	wall     time.Duration
+	calls    int
+	// items are the key pairs (or instances) each call's result holds.
+	items []int
+}
+
+// listed is how many key pairs or instances a result holds.
+func listed(out map[string]any) int {
+	for _, k := range []string{"keyPairs", "instances"} {
+		if l, ok := out[k].([]any); ok {
+			return len(l)
+		}
+	}
+	return 0
 }
 
 // runOnce does the scenario on a fresh world and returns the result and a
 // few round-trip times measured on that world beforehand. With warm, the
-// tool is first called without confirm (the preview the tool descriptions
-// ask for; for describe, an earlier listing) and only the second call is
+// scenario's warm call is made first, and only the call after it is
 // measured.
-func runOnce(ctx context.Context, sc scenario, byTool, warm bool) (result, []time.Duration, error) {
-	w, err := newWorld(0)
+// With tr, the requests of the measured call are recorded in tr.
+func runOnce(ctx context.Context, sc scenario, byTool, warm bool, tr *tracer) (result, []time.Duration, error) {
+	w, err := newWorld(ctx, sc.fills, sc.setup)
 	if err != nil {
 		return result{}, nil, err
 	}
@@ -316,29 +525,47 @@ func runOnce(ctx context.Context, sc scenario, byTool, warm bool) (result, []tim
 		rtts = append(rtts, d)
 	}
 	var r result
-	var out map[string]any
+	var outs []map[string]any
 	if byTool {
+		s, err := w.open(ctx)
+		if err != nil {
+			return result{}, nil, err
+		}
+		defer s.close()
 		if warm {
-			preview := sc.args(w)
-			delete(preview, "confirm")
-			if _, err := w.callTool(ctx, sc.tool, preview); err != nil {
+			tool, args := sc.tool, sc.args(w)
+			delete(args, "confirm")
+			if sc.warm != nil {
+				tool, args = sc.warm(w)
+			}
+			if _, _, _, err := s.call(ctx, tool, args); err != nil {
 				return result{}, nil, err
 			}
 		}
-		if out, err = w.callTool(ctx, sc.tool, sc.args(w)); err == nil {
-			r = result{out["_requests"].(int64), out["_wall"].(time.Duration)}
+		if tr != nil {
+			w.trace, w.traceStart = tr, time.Now()
+		}
+		if sc.follow {
+			outs, r, err = s.callAll(ctx, sc.tool, sc.args(w))
+		} else {
+			var out map[string]any
+			_, out, r, err = s.call(ctx, sc.tool, sc.args(w))
+			outs = []map[string]any{out}
 		}
 	} else {
 		r.requests, r.wall, err = w.measure(func() error { return sc.sequential(ctx, w) })
 	}
 	if err == nil {
-		err = sc.check(w, out)
+		err = sc.check(w, outs)
 	}
 	return r, rtts, err
 }
 
-func benchRoundTrips(runs int) error {
+func benchRoundTrips(runs int, match string, trace bool) error {
 	ctx := context.Background()
+	if trace {
+		return traceRoundTrips(ctx, match)
+	}
 	type row struct {
 		sc        scenario
 		warm      bool
@@ -349,7 +576,7 @@ func benchRoundTrips(runs int) error {
 	do := func(sc scenario, byTool, warm bool) ([]result, error) {
 		var rs []result
 		for range runs {
-			r, rt, err := runOnce(ctx, sc, byTool, warm)
+			r, rt, err := runOnce(ctx, sc, byTool, warm, nil)
 			if err != nil {
 				return nil, fmt.Errorf("%s (tool %v, warm %v): %w", sc.name, byTool, warm, err)
 			}
@@ -359,6 +586,9 @@ func benchRoundTrips(runs int) error {
 		return rs, nil
 	}
 	for _, sc := range scenarios {
+		if !strings.Contains(sc.name, match) {
+			continue
+		}
 		seq, err := do(sc, false, false)
 		if err != nil {
 			return err
@@ -373,8 +603,8 @@ func benchRoundTrips(runs int) error {
 	}
 
 	rtt := median(rtts)
-	fmt.Printf("\n## Round trips (%d key pairs and %d instances in %s, %s added per request, client concurrency %d, medians of %d runs)\n\n",
-		keyPairs, instances, region, latency, cloud.DefaultConcurrency, runs)
+	fmt.Printf("\n## Round trips (%s added per request, client concurrency %d, medians of %d runs)\n\n",
+		latency, cmp.Or(concurrency, cloud.DefaultConcurrency), runs)
 	fmt.Printf("RTT (one request for a page of 50 key pairs): median %s over %d requests.\n\n", ms(rtt), len(rtts))
 	fmt.Println("| scenario | measured call | requests: tool / sequential | wall: tool | wall: sequential | sequential ÷ tool | tool in RTTs | target |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
@@ -388,6 +618,12 @@ func benchRoundTrips(runs int) error {
 		call := "first (cold)"
 		if r.warm {
 			call = "after a preview"
+			if r.sc.warmCall != "" {
+				call = r.sc.warmCall
+			}
+		}
+		if n := medianCalls(r.tool); n > 1 {
+			call += fmt.Sprintf(", %d calls", n)
 		}
 		fmt.Printf("| %s | %s | %d / %d | %s | %s | %.1fx | %.2f | ≤ %.0f: %s |\n", r.sc.name, call,
 			medianRequests(r.tool), medianRequests(r.seq), ms(wall), ms(seqWall), float64(seqWall)/float64(wall), inRTT, r.sc.target, verdict)
@@ -409,4 +645,56 @@ func medianRequests(rs []result) int64 {
 		ns[i] = r.requests
 	}
 	return median(ns)
+}
+
+func medianCalls(rs []result) int {
+	ns := make([]int, len(rs))
+	for i, r := range rs {
+		ns[i] = r.calls
+	}
+	return median(ns)
+}
+
+// traceRoundTrips prints, for each scenario, the requests of one cold and
+// one warm tool call in the order they started, with the wave each falls
+// in: one more than the latest wave of a request that had ended before it
+// started. A request waits either on an answer it needs or on a free slot
+// of the client's concurrency; both show as a later wave.
+func traceRoundTrips(ctx context.Context, match string) error {
+	for _, sc := range scenarios {
+		if !strings.Contains(sc.name, match) {
+			continue
+		}
+		for _, warm := range []bool{false, true} {
+			tr := &tracer{}
+			r, _, err := runOnce(ctx, sc, true, warm, tr)
+			if err != nil {
+				return fmt.Errorf("%s (warm %v): %w", sc.name, warm, err)
+			}
+			call := "first (cold)"
+			if warm {
+				call = "after a preview"
+				if sc.warmCall != "" {
+					call = sc.warmCall
+				}
+			}
+			reqs := tr.reqs
+			slices.SortFunc(reqs, func(a, b traced) int { return int(a.start - b.start) })
+			waves := make([]int, len(reqs))
+			for i, q := range reqs {
+				waves[i] = 1
+				for j, p := range reqs[:i] {
+					if p.end <= q.start {
+						waves[i] = max(waves[i], waves[j]+1)
+					}
+				}
+			}
+			fmt.Printf("\n### %s, %s: %d requests, %s, %d waves; %d call(s), holding %v items\n\n",
+				sc.name, call, r.requests, ms(r.wall), slices.Max(append(waves, 0)), r.calls, r.items)
+			for i, q := range reqs {
+				fmt.Printf("    wave %d  %7.1f – %7.1f ms  %s\n", waves[i], float64(q.start)/1e6, float64(q.end)/1e6, q.what)
+			}
+		}
+	}
+	return nil
 }
