@@ -76,6 +76,10 @@ type Config struct {
 	// Retry says how failed requests are tried again; the zero value is
 	// the default policy.
 	Retry RetryPolicy
+	// PollInterval is WaitRunning's first wait before it polls instances'
+	// status, each later wait 1.5 times longer, up to 5s; 0 means 250ms.
+	// Tests whose emulated reboots take milliseconds shorten it.
+	PollInterval time.Duration
 	// Logger receives one debug line per request (action, region, status,
 	// code, request ID, duration); never a parameter value or a secret.
 	// Nil discards.
@@ -99,6 +103,7 @@ type Client struct {
 	scrub          *scrubber
 	rt             http.RoundTripper
 	retry          RetryPolicy
+	pollInterval   time.Duration
 	pool           chan pooled
 	pageHints      pageHints
 	// regions caches the region list: regions change rarely.
@@ -127,6 +132,9 @@ func New(cfg Config) (*Client, error) {
 		scrub:       &scrubber{},
 		rt:          cfg.roundTripper,
 		retry:       cfg.Retry.withDefaults(),
+	}
+	if c.pollInterval = cfg.PollInterval; c.pollInterval <= 0 {
+		c.pollInterval = pollFirst
 	}
 	if c.timeout < 0 {
 		return nil, fmt.Errorf("cloud: timeout %s is negative", c.timeout)

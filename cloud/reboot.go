@@ -85,8 +85,8 @@ func (c *Client) RebootInstances(ctx context.Context, region string, ids []strin
 // progress reports; done and total count instances.
 const ActionWaitRunning = "WaitRunning"
 
-// Polling for instances coming back: first after pollFirst, then each wait
-// pollGrowth times longer, up to pollMax.
+// Polling for instances coming back: first after Config.PollInterval
+// (default pollFirst), then each wait pollGrowth times longer, up to pollMax.
 const (
 	pollFirst  = 250 * time.Millisecond
 	pollGrowth = 1.5
@@ -113,7 +113,7 @@ func (c *Client) WaitRunning(ctx context.Context, region string, after map[strin
 	progress := newTally(ctx, ActionWaitRunning, region, len(waiting))
 	// The polls themselves are not progress: only instances coming back.
 	poll := WithProgress(ctx, nil)
-	delay := pollFirst
+	delay := c.pollInterval
 	for len(waiting) > 0 {
 		if !wait(ctx, delay) {
 			break
