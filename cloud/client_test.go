@@ -87,6 +87,7 @@ func TestHTTPSRegionEndpoints(t *testing.T) {
 	c, err := New(Config{
 		Credentials:  &StaticCredentials{AccessKeyID: "LTAI5tTestTestTest", AccessKeySecret: "topsecretvalue123"},
 		roundTripper: rec,
+		Retry:        fastRetry,
 	})
 	if err != nil {
 		t.Fatal(err)

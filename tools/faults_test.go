@@ -43,10 +43,12 @@ const (
 	slowRate     = 0.04                   // requests held past the call's deadline
 	slowLatency  = 800 * time.Millisecond // how long
 	callDeadline = 500 * time.Millisecond // --timeout of each call
-	// faultRebootTime is how long a reboot takes in the fault mix: well
-	// within the first poll of a reboot's wait (250 ms), so that a wait
-	// whose polls get through sees the instance Running again.
-	faultRebootTime = 100 * time.Millisecond
+	// faultRebootTime is how long a reboot takes in the fault mix, and
+	// faultPoll the first wait of a reboot's polls: several polls fit in a
+	// call's deadline, so that a wait whose polls get through sees the
+	// instance Running again.
+	faultRebootTime = 50 * time.Millisecond
+	faultPoll       = 40 * time.Millisecond
 )
 
 // slowWire holds a share of the requests past the call's deadline before
@@ -167,6 +169,7 @@ func newFaultHarness(t *testing.T, seed uint64, logs *bytes.Buffer) *faultHarnes
 		Logger:      logger,
 		Retry: cloud.RetryPolicy{BaseDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond,
 			Settle: 50 * time.Millisecond, VerifyTimeout: 5 * time.Second},
+		PollInterval: faultPoll,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -316,9 +319,10 @@ func (w *worker) own(id string) bool { return slices.Contains(w.insts, id) }
 // once its reboots are over, and no DeleteKeyPairs ever sent for a key
 // pair an instance carried.
 func TestFaultInjection(t *testing.T) {
+	t.Parallel()
 	const (
-		workers        = 8
-		callsPerWorker = 130
+		workers        = 16
+		callsPerWorker = 65
 		seed           = 20260301
 	)
 	logs := &bytes.Buffer{}

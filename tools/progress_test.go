@@ -171,6 +171,7 @@ func TestProgressNotifications(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, false)
 			if _, _, err := h.emu.Populate(region, 300, 0); err != nil {
 				t.Fatal(err)

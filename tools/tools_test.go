@@ -157,6 +157,9 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		Credentials: &cloud.StaticCredentials{AccessKeyID: srv.Credentials.AccessKeyID, AccessKeySecret: srv.Credentials.AccessKeySecret},
 		Logger:      logger,
 		Retry:       testRetry,
+		// Reboots take testRebootTime: poll often enough to see them end
+		// soon after.
+		PollInterval: testRebootTime / 6,
 	})
 	if err != nil {
 		t.Fatal(err)
