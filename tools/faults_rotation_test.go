@@ -28,6 +28,23 @@ func quietFaultHarness(t *testing.T, instances int) (*faultHarness, []string) {
 	return h, ids
 }
 
+// carryingOldKey is a quiet harness with one instance, which carries the
+// key pair old-k: what a rotation from old-k starts from.
+func carryingOldKey(t *testing.T) (*faultHarness, string) {
+	t.Helper()
+	h, ids := quietFaultHarness(t, 1)
+	id := ids[0]
+	if o := h.callOnce(t, "import_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-k",
+		"publicKeyBody": fixture(t, "ecdsa256.pub")}); o.code != "" {
+		t.Fatal(o.text)
+	}
+	if o := h.callOnce(t, "attach_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-k",
+		"instanceIds": []string{id}, "confirm": true}); o.code != "" {
+		t.Fatal(o.text)
+	}
+	return h, id
+}
+
 // TestRotationAfterLostAnswers: every answer to the rotation's
 // AttachKeyPair, or to its RebootInstances, is lost after the cloud made
 // the change (the connection closes). The result must not report as
@@ -44,16 +61,7 @@ func TestRotationAfterLostAnswers(t *testing.T) {
 		{"RebootInstances", "reboot"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
-			h, ids := quietFaultHarness(t, 1)
-			id := ids[0]
-			if o := h.callOnce(t, "import_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-k",
-				"publicKeyBody": fixture(t, "ecdsa256.pub")}); o.code != "" {
-				t.Fatal(o.text)
-			}
-			if o := h.callOnce(t, "attach_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-k",
-				"instanceIds": []string{id}, "confirm": true}); o.code != "" {
-				t.Fatal(o.text)
-			}
+			h, id := carryingOldKey(t)
 			var sent atomic.Int32
 			h.wire.setDropAfter(func(action string) bool {
 				if action == tc.action {
@@ -139,16 +147,7 @@ func TestRotationStepTimesOut(t *testing.T) {
 		{"RebootInstances", 2},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
-			h, ids := quietFaultHarness(t, 1)
-			id := ids[0]
-			if o := h.callOnce(t, "import_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-k",
-				"publicKeyBody": fixture(t, "ecdsa256.pub")}); o.code != "" {
-				t.Fatal(o.text)
-			}
-			if o := h.callOnce(t, "attach_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-k",
-				"instanceIds": []string{id}, "confirm": true}); o.code != "" {
-				t.Fatal(o.text)
-			}
+			h, _ := carryingOldKey(t)
 			h.emu.SetFaults(emulator.FaultPlan{PerAction: map[string]emulator.Faults{tc.action: {Latency: 2 * callDeadline}}})
 			o := h.callOnce(t, "rotate_key_pair", map[string]any{"regionId": "cn-hangzhou", "fromKeyPairName": "old-k",
 				"toKeyPairName": "new-k", "publicKeyBody": fixture(t, "rsa2048.pub"), "reboot": true, "confirm": true})
