@@ -29,12 +29,19 @@ type stdioSession struct {
 	out    chan map[string]any
 	done   chan error
 	cancel context.CancelFunc // the signal
+	// slowStarted receives once per call of the slow tool, as it starts.
+	slowStarted chan struct{}
 }
 
 func startStdio(t *testing.T, cfg stdioConfig) *stdioSession {
 	t.Helper()
 	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false))
+	started := make(chan struct{}, 100)
 	s.AddTool(mcp.NewTool("slow"), func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		select {
+		case started <- struct{}{}:
+		default: // nobody counts this session's starts
+		}
 		select {
 		case <-time.After(300 * time.Millisecond):
 			return mcp.NewToolResultText("slept"), nil
@@ -42,7 +49,21 @@ func startStdio(t *testing.T, cfg stdioConfig) *stdioSession {
 			return mcp.NewToolResultError("cancelled"), nil
 		}
 	})
-	return startStdioWith(t, s, cfg)
+	ss := startStdioWith(t, s, cfg)
+	ss.slowStarted = started
+	return ss
+}
+
+// slowRunning waits until n calls of the slow tool have started.
+func (ss *stdioSession) slowRunning(n int) {
+	ss.t.Helper()
+	for range n {
+		select {
+		case <-ss.slowStarted:
+		case <-time.After(5 * time.Second):
+			ss.t.Fatal("the slow tool did not start")
+		}
+	}
 }
 
 // startStdioWith serves s with serveStdio on pipes, initialized.
@@ -213,7 +234,7 @@ func TestStdioSignalDrains(t *testing.T) {
 	ss := startStdio(t, stdioConfig{})
 	ss.callSlow(1)
 	ss.callSlow(2)
-	time.Sleep(50 * time.Millisecond) // both read
+	ss.slowRunning(2)
 	start := time.Now()
 	ss.cancel()
 	got, err := ss.rest()
@@ -232,7 +253,7 @@ func TestStdioSignalDrains(t *testing.T) {
 func TestStdioDrainTimeout(t *testing.T) {
 	ss := startStdio(t, stdioConfig{drain: 50 * time.Millisecond})
 	ss.callSlow(1)
-	time.Sleep(20 * time.Millisecond)
+	ss.slowRunning(1)
 	ss.in.Close()
 	got, err := ss.rest()
 	if err != nil && err != context.Canceled {
