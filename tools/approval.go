@@ -187,9 +187,13 @@ type approvalRequest struct {
 // ticket is an approval asked for in an input request (protocol
 // 2026-07-28), sealed into its request state.
 type ticket struct {
-	Tool    string      `json:"t"`
-	Region  string      `json:"r"`
-	Items   []string    `json:"i"`
+	Tool   string   `json:"t"`
+	Region string   `json:"r"`
+	Items  []string `json:"i"`
+	// Args binds every other argument (argumentsDigest): a retry that
+	// flips forceReboot or deleteOld, or sends another public key, is
+	// not the call the person approved.
+	Args    string      `json:"a"`
 	State   []stateLine `json:"s"`
 	Expires int64       `json:"e"` // Unix milliseconds
 	Nonce   string      `json:"n"`
@@ -295,7 +299,7 @@ func approvalRequired(tool string) error {
 func (c *call) approveByTicket(ar approvalRequest, round mcp.MultiRoundTripParams) (*mcpResult, error) {
 	a := c.Approver
 	if round.RequestState == "" {
-		t := ticket{Tool: ar.tool, Region: ar.region, Items: ar.items, State: ar.state,
+		t := ticket{Tool: ar.tool, Region: ar.region, Items: ar.items, Args: argumentsDigest(c.req), State: ar.state,
 			Expires: a.now().Add(a.timeout()).UnixMilli(), Nonce: nonce()}
 		return server.NewInputRequestBuilder(a.seal(t)).Elicit(approvalID, elicitation(ar)).ToolResult(), nil
 	}
@@ -303,8 +307,8 @@ func (c *call) approveByTicket(ar approvalRequest, round mcp.MultiRoundTripParam
 	if err != nil {
 		return nil, err
 	}
-	if t.Tool != ar.tool || t.Region != ar.region || !slices.Equal(t.Items, ar.items) {
-		return nil, approvalInvalid("the call's tool, region or items differ from what the user was asked to approve")
+	if t.Tool != ar.tool || t.Region != ar.region || !slices.Equal(t.Items, ar.items) || t.Args != argumentsDigest(c.req) {
+		return nil, approvalInvalid("the call's tool, region, items or other arguments differ from what the user was asked to approve")
 	}
 	answer := server.ElicitationResponse(round.InputResponses, approvalID)
 	if answer == nil {
@@ -314,6 +318,17 @@ func (c *call) approveByTicket(ar approvalRequest, round mcp.MultiRoundTripParam
 		return nil, approvalInvalid("this approval was already used")
 	}
 	return c.judge(ar, answer, t.State)
+}
+
+// argumentsDigest hashes a call's arguments other than confirm, whatever
+// their order, for a ticket to bind the retried call to.
+func argumentsDigest(req mcp.CallToolRequest) string {
+	var args map[string]any
+	_ = json.Unmarshal(rawArguments(req), &args) // none: the digest of null
+	delete(args, "confirm")
+	b, _ := json.Marshal(args) // encoding/json sorts map keys
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // approveNow is the gate for older clients: ask with elicitation/create

@@ -131,3 +131,52 @@ func TestClientCanElicit(t *testing.T) {
 		t.Error("no session: can elicit")
 	}
 }
+
+// TestApprovalTicketBindsArguments: the retried call must be the one the
+// person was asked about, argument for argument (confirm aside), not only
+// the same tool, region and items.
+func TestApprovalTicketBindsArguments(t *testing.T) {
+	t.Parallel()
+	a := NewApprover(true)
+	d := Deps{Approver: a}
+	caps := &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{Form: &struct{}{}}}
+	ctx := server.WithRequestProtocolInfo(context.Background(),
+		&server.RequestProtocolInfo{Modern: true, ProtocolVersion: "2026-07-28", ClientCapabilities: caps})
+	ar := approvalRequest{tool: "reboot_instances", region: "cn-hangzhou", items: []string{"i-a1"}, changes: 1,
+		state: []stateLine{{"i-a1", "Running"}}}
+	asked := map[string]any{"regionId": "cn-hangzhou", "instanceIds": []any{"i-a1"}, "confirm": true}
+	accept := mcp.InputResponses{approvalID: mcp.NewElicitationInputResponse(mcp.ElicitationResult{
+		ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}}})}
+	for _, tc := range []struct {
+		name  string
+		retry map[string]any
+		code  string
+	}{
+		{"forceReboot added", map[string]any{"regionId": "cn-hangzhou", "instanceIds": []any{"i-a1"}, "forceReboot": true, "confirm": true}, "ApprovalInvalid"},
+		{"wait turned off", map[string]any{"regionId": "cn-hangzhou", "instanceIds": []any{"i-a1"}, "wait": false, "confirm": true}, "ApprovalInvalid"},
+		{"the same, in another order", map[string]any{"confirm": true, "instanceIds": []any{"i-a1"}, "regionId": "cn-hangzhou"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := &call{Deps: d, tool: ar.tool}
+			first.req.Params.Arguments = asked
+			_, res, err := first.approve(ctx, ar, nil)
+			if err != nil || res == nil || res.RequestState == "" {
+				t.Fatalf("first round: err %v, result %+v", err, res)
+			}
+			c := &call{Deps: d, tool: ar.tool}
+			c.req.Params.Arguments = tc.retry
+			c.req.Params.MultiRoundTripParams = mcp.MultiRoundTripParams{RequestState: res.RequestState, InputResponses: accept}
+			_, res, err = c.approve(ctx, ar, nil)
+			if tc.code == "" {
+				if err != nil || res != nil || c.confirmedBy != "person" {
+					t.Fatalf("err %v, result %v, confirmed by %q; want the person's approval", err, res, c.confirmedBy)
+				}
+				return
+			}
+			var se *schema.Error
+			if !errors.As(err, &se) || se.Code != tc.code || !strings.Contains(se.Message, "other arguments differ") {
+				t.Fatalf("err %v; want %s naming the arguments", err, tc.code)
+			}
+		})
+	}
+}
