@@ -213,7 +213,7 @@ func (b binding) run(ctx context.Context, c *call, in *schema.BindKeyPairInput) 
 		} else {
 			o.Outcome, o.Code, o.Message = "failed", r.Code, escapeText(r.Message)
 			if r.MaybeApplied {
-				o.Message += "; the request may or may not have been applied: read the state again to see"
+				o.Message += mayHaveApplied
 				unknown[r.InstanceID] = true
 			}
 		}

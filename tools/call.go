@@ -39,8 +39,6 @@ type call struct {
 	confirmedBy string
 	// refusal says why a person's approval was not given.
 	refusal string
-	// stepErr is why the last step of a rotation failed.
-	stepErr error
 }
 
 // subject is what a call is about: the regions it acts in and the items it

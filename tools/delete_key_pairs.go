@@ -169,7 +169,7 @@ func itemFailure(err error) string {
 	}
 	msg = escapeText(msg)
 	if cloud.MaybeApplied(err) {
-		msg += "; the request may or may not have been applied: read the state again to see"
+		msg += mayHaveApplied
 	}
 	return msg
 }

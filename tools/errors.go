@@ -92,3 +92,7 @@ func errorResult(err error) *mcp.CallToolResult {
 func failure(code, format string, args ...any) error {
 	return &schema.Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
+
+// mayHaveApplied ends the message of an item whose request failed in a way
+// that does not prove it was refused.
+const mayHaveApplied = "; the request may or may not have been applied: read the state again to see"

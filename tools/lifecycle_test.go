@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -272,5 +273,78 @@ func TestRotationFailsMidwayAndConverges(t *testing.T) {
 				t.Errorf("after the second run: %s carries %q, %s carries %q, key pairs %v", web, h.keyOf(web), db, h.keyOf(db), h.keyPairNames())
 			}
 		})
+	}
+}
+
+// A rotation whose new key pair fails to be imported or created writes one
+// intent and one outcome for that step, naming it, with the key pair once:
+// nothing left open for the audit log to close as unknown.
+func TestRotationNewKeyFailureInTheAuditLog(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, action string
+		args         map[string]any
+	}{
+		{"import", "ImportKeyPair", map[string]any{"publicKeyBody": fixture(t, "rsa2048.pub")}},
+		{"create", "CreateKeyPair", map[string]any{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			auditPath := filepath.Join(t.TempDir(), "audit.log")
+			h := newHarnessWith(t, harnessOptions{deps: func(d *tools.Deps) { d.Audit = openAudit(t, auditPath) }})
+			h.importKey("cn-hangzhou", "old-key")
+			web := h.instanceID("web-prod-01")
+			ok[schema.BindKeyPairOutput](h, "attach_key_pair", map[string]any{"regionId": "cn-hangzhou", "keyPairName": "old-key",
+				"instanceIds": []string{web}, "confirm": true})
+			h.emu.SetFaults(emulator.FaultPlan{PerAction: map[string]emulator.Faults{tc.action: {ThrottleRate: 1}}})
+			args := map[string]any{"regionId": "cn-hangzhou", "fromKeyPairName": "old-key", "toKeyPairName": "new-key", "confirm": true}
+			maps.Copy(args, tc.args)
+			out, _ := ok[schema.RotateKeyPairOutput](h, "rotate_key_pair", args)
+			if stepOf(out, "new_key")["new-key"] != "failed" {
+				t.Fatalf("rotation %+v", out)
+			}
+			var lines []string
+			for _, l := range readAudit(t, auditPath) {
+				if l.Tool != "rotate_key_pair" {
+					continue
+				}
+				line := l.Event + " " + l.Step
+				for _, o := range l.Outcomes {
+					line += " " + o.Item + ":" + o.Outcome + ":" + o.Code
+				}
+				lines = append(lines, line)
+			}
+			want := []string{"intent new_key", "outcome new_key new-key:failed:Throttling"}
+			if !slices.Equal(lines, want) {
+				t.Errorf("audit lines %q, want %q", lines, want)
+			}
+		})
+	}
+}
+
+// A reboot whose answer is lost after the cloud took it may have started:
+// the result says so, and the audit log records its outcome as unknown,
+// not failed.
+func TestLostRebootIsUnknownInTheAuditLog(t *testing.T) {
+	t.Parallel()
+	auditPath := filepath.Join(t.TempDir(), "audit.log")
+	h := newHarnessWith(t, harnessOptions{deps: func(d *tools.Deps) { d.Audit = openAudit(t, auditPath) }})
+	web := h.instanceID("web-prod-01")
+	h.emu.SetFaults(emulator.FaultPlan{PerAction: map[string]emulator.Faults{"RebootInstances": {DropAfterRate: 1}}})
+	out, _ := ok[schema.RebootInstancesOutput](h, "reboot_instances", map[string]any{"regionId": "cn-hangzhou",
+		"instanceIds": []string{web}, "wait": false, "confirm": true})
+	if o := out.Instances[0]; o.Outcome != "failed" || !strings.Contains(o.Message, "may or may not have started") {
+		t.Fatalf("result %+v", o)
+	}
+	var fates []string
+	for _, l := range readAudit(t, auditPath) {
+		if l.Tool == "reboot_instances" && l.Event == "outcome" {
+			for _, o := range l.Outcomes {
+				fates = append(fates, o.Item+":"+o.Outcome)
+			}
+		}
+	}
+	if want := []string{web + ":unknown"}; !slices.Equal(fates, want) {
+		t.Errorf("audit outcomes %q, want %q", fates, want)
 	}
 }

@@ -98,13 +98,13 @@ func runRebootInstances(ctx context.Context, c *call, in *schema.RebootInstances
 	out := p.out
 	out.Executed = true
 	if len(p.send) == 0 {
-		c.trail.outcome(AuditEntry{Items: in.InstanceIDs, ConfirmedBy: c.confirmedBy, Outcomes: rebootAudit(out.Instances), Reason: "nothing to reboot"})
+		c.trail.outcome(AuditEntry{Items: in.InstanceIDs, ConfirmedBy: c.confirmedBy, Outcomes: rebootAudit(out.Instances, nil), Reason: "nothing to reboot"})
 		return textResult(rebootSummary(out), out)
 	}
-	if err := c.trail.intent(AuditEntry{Items: p.send, ConfirmedBy: c.confirmedBy, Outcomes: rebootAudit(out.Instances)}); err != nil {
+	if err := c.trail.intent(AuditEntry{Items: p.send, ConfirmedBy: c.confirmedBy, Outcomes: rebootAudit(out.Instances, nil)}); err != nil {
 		return nil, err
 	}
-	outcomes, requestIDs, err := c.reboot(ctx, in.RegionID, p.send, in.ForceReboot, in.Wait == nil || *in.Wait)
+	outcomes, requestIDs, maybe, err := c.reboot(ctx, in.RegionID, p.send, in.ForceReboot, in.Wait == nil || *in.Wait)
 	if err != nil {
 		return nil, err
 	}
@@ -118,17 +118,19 @@ func runRebootInstances(ctx context.Context, c *call, in *schema.RebootInstances
 			rebooted++
 		}
 	}
-	c.trail.outcome(AuditEntry{Items: p.send, ConfirmedBy: c.confirmedBy, Executed: rebooted > 0, Outcomes: rebootAudit(out.Instances), RequestIDs: requestIDs})
+	c.trail.outcome(AuditEntry{Items: p.send, ConfirmedBy: c.confirmedBy, Executed: rebooted > 0, Outcomes: rebootAudit(out.Instances, maybe), RequestIDs: requestIDs})
 	return textResult(rebootSummary(out), out)
 }
 
 // reboot reboots Running instances and, with wait, waits until they are
-// Running again, bounded by ctx: one outcome per instance, in order.
-func (c *call) reboot(ctx context.Context, region string, ids []string, force, wait bool) ([]schema.RebootOutcome, []string, error) {
+// Running again, bounded by ctx: one outcome per instance, in order, and
+// the instances whose reboot may have started though it failed.
+func (c *call) reboot(ctx context.Context, region string, ids []string, force, wait bool) (_ []schema.RebootOutcome, requestIDs []string, maybe map[string]bool, _ error) {
 	results, requestIDs, err := c.Cloud.RebootInstances(ctx, region, ids, force)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	maybe = map[string]bool{}
 	out := make([]schema.RebootOutcome, len(results))
 	after := map[string]string{}
 	for i, r := range results {
@@ -141,12 +143,13 @@ func (c *call) reboot(ctx context.Context, region string, ids []string, force, w
 			o.Outcome, o.Code, o.Message = "failed", r.Code, escapeText(r.Message)
 			if r.MaybeApplied {
 				o.Message += "; the reboot may or may not have started: read the status again to see"
+				maybe[r.InstanceID] = true
 			}
 		}
 		out[i] = o
 	}
 	if !wait || len(after) == 0 {
-		return out, requestIDs, nil
+		return out, requestIDs, maybe, nil
 	}
 	status := c.Cloud.WaitRunning(ctx, region, after)
 	for i := range out {
@@ -164,14 +167,15 @@ func (c *call) reboot(ctx context.Context, region string, ids []string, force, w
 			o.Message = "not Running again within the call's time; describe_instances shows its status"
 		}
 	}
-	return out, requestIDs, nil
+	return out, requestIDs, maybe, nil
 }
 
-// rebootAudit is the outcomes of a reboot for the audit log.
-func rebootAudit(outcomes []schema.RebootOutcome) []AuditOutcome {
+// rebootAudit is the outcomes of a reboot for the audit log; maybe are the
+// instances whose reboot may have started though it failed.
+func rebootAudit(outcomes []schema.RebootOutcome, maybe map[string]bool) []AuditOutcome {
 	a := make([]AuditOutcome, len(outcomes))
 	for i, o := range outcomes {
-		a[i] = AuditOutcome{Item: o.InstanceID, Outcome: o.Outcome, Code: o.Code}
+		a[i] = AuditOutcome{Item: o.InstanceID, Outcome: fate(o.Outcome, maybe[o.InstanceID]), Code: o.Code}
 	}
 	return a
 }

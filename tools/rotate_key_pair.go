@@ -388,7 +388,7 @@ func (c *call) attachStep(ctx context.Context, p *rotationPlan, out *schema.Rota
 	var attached, maybe []string
 	if len(p.targets) > 0 {
 		intent := AuditEntry{Step: stepAttach, KeyPairName: in.ToKeyPairName, KeyPairFingerPrint: p.newFP, Items: p.targets}
-		ok := c.step(intent, func() (AuditEntry, error) {
+		err := c.step(intent, func() (AuditEntry, error) {
 			results, requestIDs, err := c.Cloud.AttachKeyPair(ctx, in.RegionID, in.ToKeyPairName, p.targets)
 			e := intent
 			e.RequestIDs = requestIDs
@@ -411,20 +411,19 @@ func (c *call) attachStep(ctx context.Context, p *rotationPlan, out *schema.Rota
 					it.Outcome = "attached"
 					attached = append(attached, it.Item)
 				case r.MaybeApplied:
-					it.Outcome, it.Code = "failed", r.Code
-					it.Message = escapeText(r.Message) + "; the request may or may not have been applied: read the state again to see"
+					it.Outcome, it.Code, it.Message = "failed", r.Code, escapeText(r.Message)+mayHaveApplied
 					maybe = append(maybe, it.Item)
 				default:
 					it.Outcome, it.Code, it.Message = "failed", r.Code, escapeText(r.Message)
 				}
-				e.Outcomes = append(e.Outcomes, AuditOutcome{Item: it.Item, Outcome: it.Outcome, Code: it.Code, Replaced: in.FromKeyPairName})
+				e.Outcomes = append(e.Outcomes, AuditOutcome{Item: it.Item, Outcome: fate(it.Outcome, r.MaybeApplied), Code: it.Code, Replaced: in.FromKeyPairName})
 			}
 			e.Executed = len(attached) > 0
 			return e, nil
 		})
-		if !ok {
-			markFailed(items, "would_attach", c.stepErr)
-			if cloud.MaybeApplied(c.stepErr) || errors.Is(c.stepErr, context.DeadlineExceeded) || errors.Is(c.stepErr, context.Canceled) {
+		if err != nil {
+			markFailed(items, "would_attach", err)
+			if cloud.MaybeApplied(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				out.RebootRequired = append(out.RebootRequired, p.running(p.targets)...)
 			}
 			return nil, false
@@ -459,8 +458,8 @@ func (c *call) rebootStep(ctx context.Context, p *rotationPlan, out *schema.Rota
 	}
 	finished := true
 	intent := AuditEntry{Step: stepReboot, Items: running}
-	ok := c.step(intent, func() (AuditEntry, error) {
-		outcomes, requestIDs, err := c.reboot(ctx, p.in.RegionID, running, false, true)
+	err := c.step(intent, func() (AuditEntry, error) {
+		outcomes, requestIDs, maybe, err := c.reboot(ctx, p.in.RegionID, running, false, true)
 		e := intent
 		e.RequestIDs = requestIDs
 		if err != nil {
@@ -470,7 +469,7 @@ func (c *call) rebootStep(ctx context.Context, p *rotationPlan, out *schema.Rota
 		for _, o := range outcomes {
 			out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: o.InstanceID, Outcome: o.Outcome,
 				Status: o.Status, Code: o.Code, Message: o.Message})
-			e.Outcomes = append(e.Outcomes, AuditOutcome{Item: o.InstanceID, Outcome: o.Outcome, Code: o.Code})
+			e.Outcomes = append(e.Outcomes, AuditOutcome{Item: o.InstanceID, Outcome: fate(o.Outcome, maybe[o.InstanceID]), Code: o.Code})
 			if o.Outcome != "rebooted" {
 				finished = false
 				out.RebootRequired = append(out.RebootRequired, o.InstanceID)
@@ -479,11 +478,11 @@ func (c *call) rebootStep(ctx context.Context, p *rotationPlan, out *schema.Rota
 		e.Executed = true
 		return e, nil
 	})
-	if !ok {
-		msg := stepFailure(c.stepErr)
+	if err != nil {
+		msg := stepFailure(err)
 		for _, id := range running {
 			out.Steps[2].Items = append(out.Steps[2].Items, schema.RotationItem{Item: id, Outcome: "failed",
-				Code: errorCode(c.stepErr), Message: msg})
+				Code: errorCode(err), Message: msg})
 		}
 		out.RebootRequired = append(out.RebootRequired, running...)
 		return false
@@ -520,7 +519,7 @@ func (c *call) deleteOldStep(ctx context.Context, p *rotationPlan, out *schema.R
 	}
 	item := schema.RotationItem{Item: in.FromKeyPairName, Outcome: "failed"}
 	intent := AuditEntry{Step: stepDeleteOld, Items: []string{in.FromKeyPairName}}
-	c.step(intent, func() (AuditEntry, error) {
+	err = c.step(intent, func() (AuditEntry, error) {
 		batches, err := c.Cloud.DeleteKeyPairs(ctx, in.RegionID, []string{in.FromKeyPairName})
 		e := intent
 		if err == nil && len(batches) == 1 {
@@ -540,33 +539,45 @@ func (c *call) deleteOldStep(ctx context.Context, p *rotationPlan, out *schema.R
 		e.Executed, e.Outcomes = true, []AuditOutcome{{Item: in.FromKeyPairName, Outcome: "deleted"}}
 		return e, nil
 	})
+	if err != nil { // the intent could not be recorded: nothing was sent
+		item.Code, item.Message = errorCode(err), itemFailure(err)
+	}
 	out.Steps[3].Items = []schema.RotationItem{item}
 }
 
-// step runs one write of a rotation between its audit lines: an intent, or
-// nothing is sent; then the outcome run returns. It reports whether the
-// step ran and returned no error.
-func (c *call) step(intent AuditEntry, run func() (AuditEntry, error)) bool {
+// step runs one write between its audit lines: an intent, or nothing is
+// sent; then the outcome run returns, of the same step. When run fails
+// without saying what became of the items, each is failed, or unknown when
+// the request may have been applied. It returns run's error, or the audit
+// log's.
+func (c *call) step(intent AuditEntry, run func() (AuditEntry, error)) error {
 	intent.ConfirmedBy = c.confirmedBy
 	if err := c.trail.intent(intent); err != nil {
-		c.stepErr = err
-		return false
+		return err
 	}
 	outcome, err := run()
-	outcome.ConfirmedBy = c.confirmedBy
+	outcome.Step, outcome.ConfirmedBy = intent.Step, c.confirmedBy
 	if err != nil {
-		outcome.Error = errorCode(err)
-		for _, item := range intent.Items {
-			fate := "failed"
-			if cloud.MaybeApplied(err) {
-				fate = "unknown"
-			}
-			outcome.Outcomes = append(outcome.Outcomes, AuditOutcome{Item: item, Outcome: fate, Code: outcome.Error})
+		if outcome.Error == "" {
+			outcome.Error = errorCode(err)
 		}
-		c.stepErr = err
+		if len(outcome.Outcomes) == 0 {
+			for _, item := range intent.Items {
+				outcome.Outcomes = append(outcome.Outcomes, AuditOutcome{Item: item, Outcome: fate("failed", cloud.MaybeApplied(err)), Code: outcome.Error})
+			}
+		}
 	}
 	c.trail.outcome(outcome)
-	return err == nil
+	return err
+}
+
+// fate is an item's outcome for the audit log: unknown when its request
+// failed in a way that does not prove it was refused.
+func fate(outcome string, maybeApplied bool) string {
+	if maybeApplied {
+		return "unknown"
+	}
+	return outcome
 }
 
 // markFailed marks the items still at outcome would as failed by the
@@ -587,7 +598,7 @@ func markFailed(items []schema.RotationItem, would string, err error) {
 func stepFailure(err error) string {
 	msg := itemFailure(err)
 	if !cloud.MaybeApplied(err) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-		msg += "; the request may or may not have been applied: read the state again to see"
+		msg += mayHaveApplied
 	}
 	return msg
 }
@@ -618,62 +629,32 @@ func (c *call) newKeyPair(ctx context.Context, p *rotationPlan, out *schema.Rota
 		return item, true
 	case "would_import":
 		var got schema.ImportKeyPairOutput
-		ok := c.step(AuditEntry{Step: stepNewKey, Items: []string{in.ToKeyPairName}}, func() (AuditEntry, error) {
+		err := c.step(AuditEntry{Step: stepNewKey, Items: []string{in.ToKeyPairName}}, func() (AuditEntry, error) {
 			var err error
 			got, err = c.Cloud.ImportKeyPair(ctx, schema.ImportKeyPairInput{RegionID: in.RegionID, KeyPairName: in.ToKeyPairName, PublicKeyBody: in.PublicKeyBody})
 			if err != nil {
 				return writeFailed(in.ToKeyPairName, err), err
 			}
 			out.RequestIDs = append(out.RequestIDs, got.RequestID)
-			return AuditEntry{Step: stepNewKey, Items: []string{in.ToKeyPairName}, Executed: true, KeyPairFingerPrint: got.KeyPairFingerPrint,
+			return AuditEntry{Items: []string{in.ToKeyPairName}, Executed: true, KeyPairFingerPrint: got.KeyPairFingerPrint,
 				RequestIDs: []string{got.RequestID}, Outcomes: []AuditOutcome{{Item: in.ToKeyPairName, Outcome: "imported"}}}, nil
 		})
-		if !ok {
-			return fail(c.stepErr)
+		if err != nil {
+			return fail(err)
 		}
 		p.newFP = got.KeyPairFingerPrint
 		item.Outcome, item.Message = "imported", "fingerprint "+p.newFP
 		return item, true
 	}
 	// Created: its private key goes to a file, as create_key_pair's does.
-	if err := c.Cloud.CheckCredentials(); err != nil {
-		return fail(err)
-	}
-	kf, err := reserveKeyFile(c.PrivateKeyDir, in.ToKeyPairName, in.RegionID)
+	created, err := c.createToFile(ctx, schema.CreateKeyPairInput{RegionID: in.RegionID, KeyPairName: in.ToKeyPairName},
+		stepNewKey, "run the rotation again")
 	if err != nil {
 		return fail(err)
 	}
-	var created cloud.CreatedKeyPair
-	ok := c.step(AuditEntry{Step: stepNewKey, Items: []string{in.ToKeyPairName}}, func() (AuditEntry, error) {
-		created, err = c.Cloud.CreateKeyPair(ctx, schema.CreateKeyPairInput{RegionID: in.RegionID, KeyPairName: in.ToKeyPairName})
-		if err != nil {
-			e := writeFailed(in.ToKeyPairName, err)
-			e.Step = stepNewKey
-			return e, err
-		}
-		defer created.PrivateKeyPEM.Wipe()
-		if err := kf.commit(created.PrivateKeyPEM); err != nil {
-			e := AuditEntry{Step: stepNewKey, Items: []string{in.ToKeyPairName}, Executed: true, KeyPairFingerPrint: created.KeyPairFingerPrint,
-				RequestIDs: []string{created.RequestID}, Error: codePrivateKeyNotSaved,
-				Outcomes: []AuditOutcome{{Item: in.ToKeyPairName, Outcome: "created_without_private_key", Code: codePrivateKeyNotSaved}}}
-			return e, failure(codePrivateKeyNotSaved, "key pair %s WAS CREATED in %s, but its private key could not be written to %s: %v; "+
-				"delete it with delete_key_pairs and run the rotation again", quoted(in.ToKeyPairName), in.RegionID, kf.path, pathErrorReason(err))
-		}
-		out.RequestIDs = append(out.RequestIDs, created.RequestID)
-		return AuditEntry{Step: stepNewKey, Items: []string{in.ToKeyPairName}, Executed: true, KeyPairFingerPrint: created.KeyPairFingerPrint,
-			RequestIDs: []string{created.RequestID}, Outcomes: []AuditOutcome{{Item: in.ToKeyPairName, Outcome: "created"}}}, nil
-	})
-	if !ok {
-		kf.release()
-		var ce *cloud.Error
-		if errors.As(c.stepErr, &ce) && ce.Code == cloud.CodeCreatedWithoutPrivateKey {
-			c.Logger.Error("key pair created without its private key; delete it and create it anew",
-				"keyPairName", in.ToKeyPairName, "region", in.RegionID)
-		}
-		return fail(c.stepErr)
-	}
+	out.RequestIDs = append(out.RequestIDs, created.RequestID)
 	p.newFP = created.KeyPairFingerPrint
-	out.PrivateKeyFile = kf.path
+	out.PrivateKeyFile = created.PrivateKeyFile
 	item.Outcome, item.Message = "created", "fingerprint "+p.newFP
 	return item, true
 }
