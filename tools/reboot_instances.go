@@ -11,7 +11,7 @@ import (
 
 func rebootInstances(d Deps) Tool {
 	return newTool[schema.RebootInstancesInput, schema.RebootInstancesOutput](d, toolSpec[schema.RebootInstancesInput]{
-		kind: KindDestructive, name: "reboot_instances", title: "Reboot instances",
+		kind: KindDestructive, name: "reboot_instances", title: "Reboot instances", repeats: true,
 		about: "Reboot Running instances, e.g. so that a key pair attached or detached takes effect (rebootRequired), " +
 			"and by default wait until they are Running again. Stopped or transitional instances are left alone. " +
 			"Without confirm: true this changes nothing and returns a preview per instance: show it to the user and " +

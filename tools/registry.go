@@ -132,6 +132,9 @@ func HiddenBy(t Tool, readOnly, requireApproval, canElicit bool) string {
 type toolSpec[In any] struct {
 	kind               Kind
 	name, title, about string
+	// repeats marks a tool whose call, made again, acts again (a reboot):
+	// not idempotent, unlike the other reads and destructive tools.
+	repeats bool
 	// subject says what a call is about, for the region check and the
 	// audit log.
 	subject func(in *In) subject
@@ -151,9 +154,9 @@ func newTool[In, Out any, PIn interface {
 		ReadOnlyHint:    mcp.ToBoolPtr(spec.kind == KindRead),
 		DestructiveHint: mcp.ToBoolPtr(spec.kind == KindDestructive),
 		// Reads and previews change nothing; a create twice fails the second
-		// time; attach, detach and delete reach the same end state when
-		// repeated.
-		IdempotentHint: mcp.ToBoolPtr(spec.kind != KindWrite),
+		// time; attach, detach, delete and a rotation reach the same end
+		// state when repeated; a reboot reboots again.
+		IdempotentHint: mcp.ToBoolPtr(spec.kind != KindWrite && !spec.repeats),
 		// Every tool talks to Alibaba Cloud.
 		OpenWorldHint: mcp.ToBoolPtr(true),
 	}
