@@ -68,14 +68,17 @@ func planRotation(ctx context.Context, c *call, in *schema.RotateKeyPairInput) (
 			withOld, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: in.RegionID, KeyPairName: in.FromKeyPairName})
 			return err
 		},
-		func() (err error) {
-			withNew, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: in.RegionID, KeyPairName: in.ToKeyPairName})
-			return err
-		},
 	}
 	if in.InstanceIDs != nil {
 		reads = append(reads, func() (err error) {
 			named, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: in.RegionID, InstanceIDs: in.InstanceIDs})
+			return err
+		})
+	} else {
+		// Without instanceIds, those already moved (by an earlier run or
+		// otherwise) are considered too.
+		reads = append(reads, func() (err error) {
+			withNew, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: in.RegionID, KeyPairName: in.ToKeyPairName})
 			return err
 		})
 	}
