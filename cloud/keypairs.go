@@ -116,7 +116,7 @@ func (c *Client) ImportKeyPair(ctx context.Context, in schema.ImportKeyPairInput
 	}
 	return sendWrite(ctx, c, action, in.RegionID, in.KeyPairName, attempt,
 		func(kp ecs.KeyPair, requestID string, cause *Error) (schema.ImportKeyPairOutput, error) {
-			want, err := fingerprint(in.PublicKeyBody)
+			want, err := Fingerprint(in.PublicKeyBody)
 			switch {
 			case err != nil:
 				return schema.ImportKeyPairOutput{}, &Error{Code: CodeOutcomeUnknown, Action: action, Message: fmt.Sprintf(

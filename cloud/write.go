@@ -131,9 +131,9 @@ func createdBefore(creationTime string, t time.Time) bool {
 	return false
 }
 
-// fingerprint is the API's fingerprint of an OpenSSH public key line: MD5
+// Fingerprint is the API's fingerprint of an OpenSSH public key line: MD5
 // over the key blob, as `ssh-keygen -l -E md5` prints it.
-func fingerprint(publicKeyBody string) (string, error) {
+func Fingerprint(publicKeyBody string) (string, error) {
 	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(publicKeyBody))
 	if err != nil {
 		return "", errors.New("it is not an OpenSSH public key line")

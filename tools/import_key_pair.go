@@ -6,8 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/ssh"
-
+	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/schema"
 )
 
@@ -34,7 +33,7 @@ func runImportKeyPair(ctx context.Context, c *call, in *schema.ImportKeyPairInpu
 	if err != nil {
 		return nil, err
 	}
-	want := publicKeyFingerprint(in.PublicKeyBody)
+	want, _ := cloud.Fingerprint(in.PublicKeyBody) // validated: it parses
 	out := schema.ImportKeyPairOutput{KeyPairName: in.KeyPairName, KeyPairFingerPrint: want, Regions: make([]schema.ImportRegionOutcome, len(regions))}
 	// Every intent is on record before any region is sent anything.
 	for _, region := range regions {
@@ -99,28 +98,17 @@ func importedBefore(ctx context.Context, c *call, region, name, want string, cau
 	if err != nil {
 		return o
 	}
-	for _, k := range found.KeyPairs {
-		if k.KeyPairName != name {
-			continue
-		}
-		if strings.EqualFold(k.KeyPairFingerPrint, want) {
-			return schema.ImportRegionOutcome{RegionID: region, Outcome: "exists", KeyPairFingerPrint: k.KeyPairFingerPrint}
-		}
+	k := exact(found.KeyPairs, name)
+	switch {
+	case k == nil:
+	case strings.EqualFold(k.KeyPairFingerPrint, want):
+		return schema.ImportRegionOutcome{RegionID: region, Outcome: "exists", KeyPairFingerPrint: k.KeyPairFingerPrint}
+	default:
 		o.KeyPairFingerPrint = k.KeyPairFingerPrint
 		o.Message = fmt.Sprintf("key pair %s exists here with another public key (fingerprint %s, not %s); nothing was changed",
 			quoted(name), k.KeyPairFingerPrint, want)
 	}
 	return o
-}
-
-// publicKeyFingerprint is the MD5 fingerprint the API gives a public key
-// line; the arguments were validated, so it parses.
-func publicKeyFingerprint(body string) string {
-	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(body))
-	if err != nil {
-		return ""
-	}
-	return ssh.FingerprintLegacyMD5(pub)
 }
 
 // importSummary says in a line what an import into several regions did.

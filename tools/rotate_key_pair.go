@@ -87,7 +87,7 @@ func planRotation(ctx context.Context, c *call, in *schema.RotateKeyPairInput) (
 	}
 	p := &rotationPlan{in: in, from: exact(fromKeys.KeyPairs, in.FromKeyPairName), to: exact(toKeys.KeyPairs, in.ToKeyPairName),
 		insts: map[string]schema.Instance{}}
-	want := publicKeyFingerprint(in.PublicKeyBody)
+	want, _ := cloud.Fingerprint(in.PublicKeyBody) // "" without publicKeyBody
 	switch {
 	case p.to != nil && in.PublicKeyBody != "" && !strings.EqualFold(p.to.KeyPairFingerPrint, want):
 		return nil, failure("KeyPair.AlreadyExist", "toKeyPairName %s exists in %s with another public key (fingerprint %s, not %s "+
