@@ -188,7 +188,6 @@ func (b binding) run(ctx context.Context, c *call, in *schema.BindKeyPairInput) 
 	if len(p.send) == 0 {
 		c.trail.outcome(AuditEntry{KeyPairName: in.KeyPairName, KeyPairFingerPrint: out.KeyPairFingerPrint, Items: in.InstanceIDs,
 			ConfirmedBy: c.confirmedBy, Outcomes: bindAudit(out, nil), Reason: "nothing to " + b.verb})
-		out.RebootRequired, out.TakesEffectOnStart = effect(out.Instances, nil)
 		return textResult(b.summary(out), out)
 	}
 	if err := c.trail.intent(AuditEntry{KeyPairName: in.KeyPairName, KeyPairFingerPrint: out.KeyPairFingerPrint, Items: p.send,

@@ -21,7 +21,6 @@ type mcpResult = mcp.CallToolResult
 type call struct {
 	Deps
 	tool string
-	kind Kind
 	req  mcp.CallToolRequest
 	// about is what the call is about, once its arguments are bound.
 	about subject
@@ -68,9 +67,9 @@ type handler func(ctx context.Context, c *call) (*mcpResult, error)
 // returns the work, and the steps wrap it, the first outermost. Every
 // failure becomes a tool result with isError set, so that the model reads
 // the error and can correct itself; nothing becomes a protocol error.
-func (d Deps) handler(name string, kind Kind, prepare func(*call) handler, steps ...step) server.ToolHandlerFunc {
+func (d Deps) handler(name string, prepare func(*call) handler, steps ...step) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		c := &call{Deps: d, tool: name, kind: kind, req: req, base: ctx}
+		c := &call{Deps: d, tool: name, req: req, base: ctx}
 		h := prepare(c)
 		for i := len(steps) - 1; i >= 0; i-- {
 			h = steps[i](h)

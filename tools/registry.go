@@ -179,8 +179,8 @@ func newTool[In, Out any, PIn interface {
 		return func(ctx context.Context, c *call) (*mcpResult, error) { return spec.run(ctx, c, &in) }
 	}
 	return Tool{Kind: spec.kind, Definition: def,
-		Handler:  d.handler(spec.name, spec.kind, prepare, d.steps(spec.kind)...),
-		readOnly: d.handler(spec.name, spec.kind, prepare, d.recordAudit, refuseReadOnly)}
+		Handler:  d.handler(spec.name, prepare, d.steps(spec.kind)...),
+		readOnly: d.handler(spec.name, prepare, d.recordAudit, refuseReadOnly)}
 }
 
 // validator is an input that checks itself.

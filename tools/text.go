@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -102,7 +103,7 @@ func jsonText(b []byte) string {
 	for _, r := range s {
 		if hidden(r) {
 			if r > 0xFFFF {
-				r1, r2 := utf16Surrogates(r)
+				r1, r2 := utf16.EncodeRune(r)
 				fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
 				continue
 			}
@@ -112,11 +113,4 @@ func jsonText(b []byte) string {
 		out.WriteRune(r)
 	}
 	return out.String()
-}
-
-// utf16Surrogates splits a rune above U+FFFF into its UTF-16 pair, as JSON
-// escapes it.
-func utf16Surrogates(r rune) (rune, rune) {
-	r -= 0x10000
-	return 0xD800 + (r>>10)&0x3FF, 0xDC00 + r&0x3FF
 }
