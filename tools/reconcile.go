@@ -36,11 +36,7 @@ func Reconcile(ctx context.Context, d Deps) {
 		}
 		return
 	}
-	type left struct {
-		path string
-		res  reservation
-	}
-	var found []left
+	var found []keyFile
 	for _, e := range entries {
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".pem") {
 			continue
@@ -50,7 +46,7 @@ func Reconcile(ctx context.Context, d Deps) {
 		if !ok || (r.PID != os.Getpid() && processAlive(r.PID)) {
 			continue // a key, or a create still under way in another process
 		}
-		found = append(found, left{path, r})
+		found = append(found, keyFile{path, r})
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
@@ -58,13 +54,14 @@ func Reconcile(ctx context.Context, d Deps) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			reconcileOne(ctx, d, f.path, f.res)
+			reconcileOne(ctx, d, f)
 		})
 	}
 	wg.Wait()
 }
 
-func reconcileOne(ctx context.Context, d Deps, path string, r reservation) {
+func reconcileOne(ctx context.Context, d Deps, kf keyFile) {
+	path, r := kf.path, kf.res
 	log := d.Logger.With("keyPairName", r.KeyPairName, "region", r.RegionID, "file", path)
 	partial := partialPath(filepath.Dir(path), r)
 	if b, err := os.ReadFile(partial); err == nil && isPrivateKeyPEM(b) {
@@ -81,11 +78,9 @@ func reconcileOne(ctx context.Context, d Deps, path string, r reservation) {
 			"could not be checked, so the file stays until the next start", "err", errorText(err))
 		return
 	}
-	exists := false
-	for _, k := range kp.KeyPairs {
-		exists = exists || k.KeyPairName == r.KeyPairName
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	exists := exact(kp.KeyPairs, r.KeyPairName) != nil
+	// Only if it still holds that reservation.
+	if err := kf.release(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		log.Warn("cannot remove a reserved private key file", "err", err)
 	}
 	if !exists {
