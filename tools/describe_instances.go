@@ -34,19 +34,14 @@ func runDescribeInstances(ctx context.Context, c *call, in *schema.DescribeInsta
 		return nil, err
 	}
 	all := out.Instances
-	if in.PageNumber == 0 && len(in.InstanceIDs) == 0 {
+	if in.PageNumber == 0 {
 		// A stable order, so that nextToken continues where it stopped.
 		slices.SortFunc(all, func(a, b schema.Instance) int { return strings.Compare(a.InstanceID, b.InstanceID) })
 	}
 	rest := all
 	if from != nil {
-		if i := slices.IndexFunc(all, func(x schema.Instance) bool { return x.InstanceID == from.After }); i >= 0 {
-			rest = all[i+1:]
-		} else {
-			// The instance the listing stopped at is gone: go on after
-			// where it stood.
-			rest = slices.DeleteFunc(slices.Clone(all), func(x schema.Instance) bool { return x.InstanceID <= from.After })
-		}
+		// After the instance the listing stopped at, also when it is gone.
+		rest = slices.DeleteFunc(slices.Clone(all), func(x schema.Instance) bool { return x.InstanceID <= from.After })
 	}
 	out.Instances = []schema.Instance{}
 	f := fit(rest, jsonTokens(out)+estimateTokens(instancesLead(in, 0, 0))+30)
