@@ -111,27 +111,19 @@ func jsonTokens(v any) int {
 	return estimateTokens(jsonText(b))
 }
 
-// fitted is how much of a listing fits one result.
-type fitted struct {
-	// n items fit, of those offered.
-	n int
-	// more: items were left out.
-	more bool
-}
-
 // fit returns how many of items, in order, fit one result whose other
 // content (the output with no items, and the words before it) takes
 // overhead tokens. At least one item is always given, so that a listing
 // goes on however large an item is.
-func fit[T any](items []T, overhead int) fitted {
+func fit[T any](items []T, overhead int) int {
 	used := overhead
 	for i, it := range items {
 		used += jsonTokens(it) + 1 // the comma
 		if used > resultBudget && i > 0 {
-			return fitted{n: i, more: true}
+			return i
 		}
 	}
-	return fitted{n: len(items)}
+	return len(items)
 }
 
 // Cursors.

@@ -44,9 +44,9 @@ func runDescribeInstances(ctx context.Context, c *call, in *schema.DescribeInsta
 		rest = slices.DeleteFunc(slices.Clone(all), func(x schema.Instance) bool { return x.InstanceID <= from.After })
 	}
 	out.Instances = []schema.Instance{}
-	f := fit(rest, jsonTokens(out)+estimateTokens(instancesLead(in, 0, 0))+30)
-	out.Instances = append(out.Instances, rest[:f.n]...)
-	if !f.more {
+	n := fit(rest, jsonTokens(out)+estimateTokens(instancesLead(in, 0, 0))+30)
+	out.Instances = append(out.Instances, rest[:n]...)
+	if n == len(rest) {
 		return result(out)
 	}
 	out.Truncated = true

@@ -92,9 +92,9 @@ func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPai
 	}
 	rest := afterCursor(all, from, regions)
 	lead := keyPairsLead(in, 0, 0)
-	f := fit(rest, jsonTokens(out)+estimateTokens(lead)+30)
-	out.KeyPairs = append(out.KeyPairs, rest[:f.n]...)
-	if f.more {
+	n := fit(rest, jsonTokens(out)+estimateTokens(lead)+30)
+	out.KeyPairs = append(out.KeyPairs, rest[:n]...)
+	if n < len(rest) {
 		last := out.KeyPairs[len(out.KeyPairs)-1]
 		out.Truncated = true
 		if in.PageNumber == 0 {
