@@ -33,31 +33,7 @@ func (v *regionView) fingerprint(name string) string { return v.keyPairs[name].K
 // takes a single name, so the names to delete cannot be looked up in one
 // request, and only the instances say which key pairs are bound.
 func loadRegion(ctx context.Context, c *call, region string) (*regionView, error) {
-	var keys schema.DescribeKeyPairsOutput
-	var insts schema.DescribeInstancesOutput
-	err := concurrently(
-		func() (err error) {
-			keys, err = c.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region})
-			return err
-		},
-		func() (err error) {
-			insts, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region})
-			return err
-		})
-	if err != nil {
-		return nil, err
-	}
-	v := newRegionView()
-	for _, k := range keys.KeyPairs {
-		v.keyPairs[k.KeyPairName] = k
-	}
-	for _, in := range insts.Instances {
-		v.instances[in.InstanceID] = in
-		if in.KeyPairName != "" {
-			v.boundTo[in.KeyPairName] = append(v.boundTo[in.KeyPairName], in.InstanceID)
-		}
-	}
-	return v, nil
+	return loadView(ctx, c, schema.DescribeKeyPairsInput{RegionID: region}, schema.DescribeInstancesInput{RegionID: region})
 }
 
 // loadBinding reads what attach and detach need: the key pair, and the
@@ -66,15 +42,24 @@ func loadRegion(ctx context.Context, c *call, region string) (*regionView, error
 // listing the region would take one page of 50 key pairs after another for
 // a full region.
 func loadBinding(ctx context.Context, c *call, region, keyPairName string, instanceIDs []string) (*regionView, error) {
+	return loadView(ctx, c, schema.DescribeKeyPairsInput{RegionID: region, KeyPairName: keyPairName},
+		schema.DescribeInstancesInput{RegionID: region, InstanceIDs: instanceIDs})
+}
+
+// loadView reads the key pairs and the instances the two inputs ask for,
+// concurrently. A key pair name filter keeps only the exact name (the API
+// treats '*' as a wildcard); boundTo is filled only from a listing of every
+// instance.
+func loadView(ctx context.Context, c *call, keysIn schema.DescribeKeyPairsInput, instsIn schema.DescribeInstancesInput) (*regionView, error) {
 	var keys schema.DescribeKeyPairsOutput
 	var insts schema.DescribeInstancesOutput
 	err := concurrently(
 		func() (err error) {
-			keys, err = c.Cloud.DescribeKeyPairs(ctx, schema.DescribeKeyPairsInput{RegionID: region, KeyPairName: keyPairName})
+			keys, err = c.Cloud.DescribeKeyPairs(ctx, keysIn)
 			return err
 		},
 		func() (err error) {
-			insts, err = c.Cloud.DescribeInstances(ctx, schema.DescribeInstancesInput{RegionID: region, InstanceIDs: instanceIDs})
+			insts, err = c.Cloud.DescribeInstances(ctx, instsIn)
 			return err
 		})
 	if err != nil {
@@ -82,14 +67,15 @@ func loadBinding(ctx context.Context, c *call, region, keyPairName string, insta
 	}
 	v := newRegionView()
 	for _, k := range keys.KeyPairs {
-		// The name filter treats '*' as a wildcard; only the exact name
-		// counts as found.
-		if k.KeyPairName == keyPairName {
+		if keysIn.KeyPairName == "" || k.KeyPairName == keysIn.KeyPairName {
 			v.keyPairs[k.KeyPairName] = k
 		}
 	}
 	for _, in := range insts.Instances {
 		v.instances[in.InstanceID] = in
+		if in.KeyPairName != "" && instsIn.InstanceIDs == nil {
+			v.boundTo[in.KeyPairName] = append(v.boundTo[in.KeyPairName], in.InstanceID)
+		}
 	}
 	return v, nil
 }
