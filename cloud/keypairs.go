@@ -251,20 +251,10 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 	if err := requireRegion(action, region); err != nil {
 		return nil, err
 	}
-	if len(names) == 0 {
-		return nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, canceledError(action, err)
-	}
-	batches := chunk(names, schema.DeleteKeyPairsBatch)
-	results := make([]BatchResult, len(batches))
-	progress := newTally(ctx, action, region, len(batches))
-	c.forEach(len(batches), func(i int) {
-		defer progress.step()
+	results, _, err := inBatches(ctx, c, action, region, names, schema.DeleteKeyPairsBatch, func(batch []string) ([]BatchResult, string, error) {
 		req := ecs.CreateDeleteKeyPairsRequest()
 		req.RegionId = region
-		req.KeyPairNames = jsonArray(batches[i])
+		req.KeyPairNames = jsonArray(batch)
 		requestID, err := send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (string, string, error) {
 			resp, err := cl.DeleteKeyPairs(req)
 			if err != nil {
@@ -272,22 +262,13 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 			}
 			return resp.RequestId, resp.RequestId, nil
 		})
-		results[i] = BatchResult{Items: batches[i], RequestID: requestID}
-		if err != nil {
-			results[i].Err = err
-			if e, ok := err.(*Error); ok {
-				results[i].RequestID = e.RequestID
-			}
+		r := BatchResult{Items: batch, RequestID: requestID, Err: err}
+		if e, ok := err.(*Error); ok {
+			r.RequestID = e.RequestID
 		}
+		return []BatchResult{r}, r.RequestID, err
 	})
-	errs := make([]error, len(results))
-	for i, r := range results {
-		errs[i] = r.Err
-	}
-	if err := callWide(errs); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return results, err
 }
 
 // InstanceResult is one instance's outcome of AttachKeyPair/DetachKeyPair.
@@ -361,9 +342,9 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 }
 
 // inBatches sends items in batches of size, concurrently (Config.Concurrency
-// at once), reporting each finished batch as progress. sendBatch returns one
-// result per item of its batch, in order, also when it failed, and its
-// request ID. The results come back in the order of items, with the request
+// at once), reporting each finished batch as progress. sendBatch returns its
+// batch's results, also when it failed (one per item, in order, or one for
+// the whole batch), and its request ID. The results come back in the order of items, with the request
 // IDs in batch order; the error is only for what stops the whole call (see
 // callWide).
 func inBatches[R any](ctx context.Context, c *Client, action, region string, items []string, size int,
