@@ -279,8 +279,9 @@ type InstanceResult struct {
 	// that of the request when it failed as a whole).
 	Code    string
 	Message string
-	// MaybeApplied is set when the request failed without a refusal: the
-	// change may have been made all the same.
+	// MaybeApplied is set when the change may have been made all the same:
+	// the request failed without a refusal, or the API applied it but its
+	// answer left this instance out.
 	MaybeApplied bool
 }
 
@@ -403,30 +404,60 @@ const codeKeyPairNotAttached = "InvalidParameter.KeyPairNotAttached"
 // bindResults maps one batch's answer to per-instance results in the order
 // of ids.
 func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
-	out := make([]InstanceResult, len(ids))
+	items := batchItems(ids, api, func(r ecs.Result) string { return r.InstanceId }, err)
+	out := make([]InstanceResult, len(items))
+	for i, it := range items {
+		if !it.answered {
+			out[i] = InstanceResult{InstanceID: it.id, Code: it.code, Message: it.message, MaybeApplied: it.maybeApplied}
+			continue
+		}
+		ok, _ := strconv.ParseBool(it.answer.Success)
+		out[i] = InstanceResult{InstanceID: it.id, Success: ok, Code: it.answer.Code, Message: it.answer.Message}
+	}
+	return out
+}
+
+// batchItem is one instance of a batch, with its entry in the batch's
+// answer when it has one, else why not.
+type batchItem[A any] struct {
+	id       string
+	answer   A
+	answered bool
+	// Without an entry: the failure, and whether the request may have
+	// changed the instance all the same.
+	code, message string
+	maybeApplied  bool
+}
+
+// batchItems pairs each instance of ids, in order, with its entry in a
+// batch's answer (idOf names an entry's instance). An instance has none
+// when the batch failed as a whole (err): it carries the batch's failure.
+// Nor when the batch succeeded but its answer leaves the instance out: the
+// API applied the request, and what it did to that instance is unknown, so
+// it may have been changed.
+func batchItems[A any](ids []string, answers []A, idOf func(A) string, err error) []batchItem[A] {
+	out := make([]batchItem[A], len(ids))
 	if err != nil {
-		code, msg := CodeClientError, err.Error()
+		code, msg := errorCode(err), err.Error()
 		if e, ok := err.(*Error); ok {
-			code, msg = e.Code, e.Message
+			msg = e.Message
 		}
 		for i, id := range ids {
-			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
+			out[i] = batchItem[A]{id: id, code: code, message: msg, maybeApplied: MaybeApplied(err)}
 		}
 		return out
 	}
-	byID := make(map[string]ecs.Result, len(api))
-	for _, r := range api {
-		byID[r.InstanceId] = r
+	byID := make(map[string]A, len(answers))
+	for _, a := range answers {
+		byID[idOf(a)] = a
 	}
 	for i, id := range ids {
-		r, ok := byID[id]
-		if !ok {
-			out[i] = InstanceResult{InstanceID: id, Code: CodeInvalidResponse,
-				Message: "the API returned no result for this instance"}
-			continue
+		if a, ok := byID[id]; ok {
+			out[i] = batchItem[A]{id: id, answer: a, answered: true}
+		} else {
+			out[i] = batchItem[A]{id: id, code: CodeInvalidResponse,
+				message: "the API returned no result for this instance", maybeApplied: true}
 		}
-		ok, _ = strconv.ParseBool(r.Success)
-		out[i] = InstanceResult{InstanceID: id, Success: ok, Code: r.Code, Message: r.Message}
 	}
 	return out
 }
