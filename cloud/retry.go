@@ -74,10 +74,13 @@ const (
 	// idempotent requests (reads, delete, attach, detach) reach the same
 	// end state when repeated: any transient failure is retried.
 	idempotent safety = iota
-	// once requests (create, import) are retried only after a failure that
-	// certainly left nothing applied: an error answer, or a connection that
-	// never carried the request. After any other failure the caller finds
-	// out what happened instead (see resolveWrite).
+	// once requests (create, import, reboot) are retried only after a
+	// failure that certainly left nothing applied: the API's own refusal (a
+	// 4xx error answer, such as Throttling), or a connection that never
+	// carried the request. A 5xx or a gateway's page may come after the
+	// work was done, so it is not retried blindly: after it, as after any
+	// other failure, create and import find out what happened (see
+	// sendWrite) and reboot reports that it may have been applied.
 	once
 )
 
@@ -92,7 +95,8 @@ func retryable(err error, s safety) bool {
 }
 
 // MaybeApplied reports whether err leaves open whether the request took
-// effect: it went out, and no answer came back.
+// effect: it went out, and what came back (if anything) does not prove it
+// was refused.
 func MaybeApplied(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.maybeApplied

@@ -19,7 +19,7 @@ const (
 	// CodeCreatedWithoutPrivateKey: CreateKeyPair was applied, but the
 	// answer, the only copy of the private key, never arrived.
 	CodeCreatedWithoutPrivateKey = "KeyPairCreatedWithoutPrivateKey"
-	// CodeOutcomeUnknown: a create or import failed without an answer, and
+	// CodeOutcomeUnknown: a create or import failed without a refusal, and
 	// looking whether it was applied failed too.
 	CodeOutcomeUnknown = "OutcomeUnknown"
 )
