@@ -85,10 +85,11 @@ const (
 )
 
 // retryable reports whether err may be followed by another attempt of a
-// request of the given safety.
+// request of the given safety. The end of the caller's context is never
+// Retryable (see canceledError).
 func retryable(err error, s safety) bool {
 	var e *Error
-	if !errors.As(err, &e) || !e.Retryable || e.Code == CodeRequestCanceled {
+	if !errors.As(err, &e) || !e.Retryable {
 		return false
 	}
 	return s == idempotent || !e.maybeApplied
