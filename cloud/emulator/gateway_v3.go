@@ -29,7 +29,6 @@ var v3RequiredHeaders = []string{"x-acs-action", "x-acs-version", "x-acs-date", 
 
 // v3Authorization is a parsed Authorization header.
 type v3Authorization struct {
-	algorithm     string
 	credential    string
 	signedHeaders []string // as sent: lower-cased by the parser, in the client's order
 	signature     string
@@ -41,7 +40,6 @@ type v3Authorization struct {
 func parseV3Authorization(h string) (v3Authorization, *apiError) {
 	var a v3Authorization
 	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
-	a.algorithm = alg
 	if alg != v3Algorithm {
 		return a, errIncompleteSignature(fmt.Sprintf("the Authorization header starts with %s; the emulator verifies %s only", quoteClip(alg), v3Algorithm))
 	}
