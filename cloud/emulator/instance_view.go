@@ -481,12 +481,7 @@ func primaryENI(in Instance, sgs []string, firstSG string) networkInterface {
 func idBody(instanceID string, h [32]byte) string {
 	body := strings.TrimPrefix(instanceID, "i-")
 	prefix := body[:min(3, len(body))]
-	var b strings.Builder
-	b.WriteString(prefix)
-	for i := len(prefix); i < max(len(body), 20); i++ {
-		b.WriteByte(lowerAlnum[int(h[i%len(h)])%len(lowerAlnum)])
-	}
-	return b.String()
+	return prefix + hashChars(h, len(prefix), max(len(body), 20))
 }
 
 // defaultHostName is the host name ECS gives an instance by default:
