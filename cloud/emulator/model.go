@@ -95,6 +95,14 @@ func keyPairIndex(s *State, region, name string) int {
 	})
 }
 
+// instanceIndex returns the index of an instance in s.Instances, or -1; a
+// region "" matches the instance in any region.
+func instanceIndex(s *State, region, id string) int {
+	return slices.IndexFunc(s.Instances, func(in Instance) bool {
+		return in.InstanceID == id && (region == "" || in.RegionID == region)
+	})
+}
+
 func countKeyPairs(s *State, region string) int {
 	n := 0
 	for _, k := range s.KeyPairs {
@@ -468,9 +476,7 @@ func bindKeyPair(c *call, attach bool) (any, *apiError) {
 		targets := make([]*Instance, len(ids))
 		windows := 0
 		for i, id := range ids {
-			j := slices.IndexFunc(s.Instances, func(in Instance) bool {
-				return in.RegionID == region && in.InstanceID == id
-			})
+			j := instanceIndex(s, region, id)
 			if j < 0 {
 				return errInstanceIdsNotSupported(fmt.Sprintf("instance %q does not exist in region %s", id, region))
 			}
