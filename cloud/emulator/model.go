@@ -287,6 +287,15 @@ type tagItem struct {
 	TagValue string `json:"TagValue"`
 }
 
+// tagItems renders tags as the API does, [] when there are none.
+func tagItems(tags []Tag) []tagItem {
+	out := make([]tagItem, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, tagItem{TagKey: t.Key, TagValue: t.Value})
+	}
+	return out
+}
+
 func describeKeyPairs(c *call) (any, *apiError) {
 	region, err := c.region()
 	if err != nil {
@@ -336,10 +345,7 @@ func describeKeyPairs(c *call) (any, *apiError) {
 			if withKey {
 				item.PublicKey = kp.PublicKey
 			}
-			item.Tags.Tag = []tagItem{}
-			for _, t := range kp.Tags {
-				item.Tags.Tag = append(item.Tags.Tag, tagItem{TagKey: t.Key, TagValue: t.Value})
-			}
+			item.Tags.Tag = tagItems(kp.Tags)
 			resp.KeyPairs.KeyPair = append(resp.KeyPairs.KeyPair, item)
 		}
 		return nil
