@@ -70,8 +70,10 @@ type Config struct {
 	Credentials *StaticCredentials
 	// Timeout bounds each HTTP request; 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Concurrency bounds the requests one call sends at once (pages,
-	// batches); 0 means DefaultConcurrency.
+	// Concurrency bounds the requests in flight at once of each listing
+	// (its pages) or batched write (its batches); 0 means
+	// DefaultConcurrency. Calls over many regions share one bound instead
+	// (see WithRequestLimit).
 	Concurrency int
 	// Retry says how failed requests are tried again; the zero value is
 	// the default policy.

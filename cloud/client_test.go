@@ -702,6 +702,58 @@ func TestPerBatchTransportFailure(t *testing.T) {
 	}
 }
 
+// An instance a successful batch's answer leaves out was in a request the
+// API applied: what became of it is unknown, so it may have been changed.
+// Attach, detach and reboot read such an answer alike.
+func TestAnswerWithoutInstance(t *testing.T) {
+	rec := &recorder{respond: func(r *http.Request) *http.Response {
+		switch r.URL.Query().Get("Action") {
+		case "RebootInstances":
+			return jsonResponse(r, 200, `{"RequestId": "R-reboot", "InstanceResponses": {"InstanceResponse": [`+
+				`{"InstanceId": "i-a", "Code": "200", "CurrentStatus": "Stopping"}]}}`)
+		default:
+			return jsonResponse(r, 200, `{"RequestId": "R-bind", "TotalCount": "2", "FailCount": "0", "Results": {"Result": [`+
+				`{"InstanceId": "i-a", "Success": "true", "Code": "200", "Message": "successful"}]}}`)
+		}
+	}}
+	c, err := New(Config{Credentials: &StaticCredentials{AccessKeyID: "LTAIxx", AccessKeySecret: "secret-xyz-123"}, roundTripper: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"AttachKeyPair", "DetachKeyPair"} {
+		bind := c.AttachKeyPair
+		if action == "DetachKeyPair" {
+			bind = c.DetachKeyPair
+		}
+		results, ids, err := bind(bg, "cn-hangzhou", "k", []string{"i-a", "i-b"})
+		if err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		if len(results) != 2 || len(ids) != 1 || ids[0] != "R-bind" {
+			t.Fatalf("%s: results %+v, ids %v", action, results, ids)
+		}
+		if r := results[0]; r.InstanceID != "i-a" || !r.Success || r.MaybeApplied {
+			t.Errorf("%s: answered instance: %+v", action, r)
+		}
+		if r := results[1]; r.InstanceID != "i-b" || r.Success || r.Code != CodeInvalidResponse || !r.MaybeApplied {
+			t.Errorf("%s: instance missing from the answer: %+v, want failed, %s, maybe applied", action, r, CodeInvalidResponse)
+		}
+	}
+	results, ids, err := c.RebootInstances(bg, "cn-hangzhou", []string{"i-a", "i-b"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || len(ids) != 1 || ids[0] != "R-reboot" {
+		t.Fatalf("reboot: results %+v, ids %v", results, ids)
+	}
+	if r := results[0]; r.InstanceID != "i-a" || !r.Success || r.Status != "Stopping" || r.MaybeApplied {
+		t.Errorf("reboot: answered instance: %+v", r)
+	}
+	if r := results[1]; r.InstanceID != "i-b" || r.Success || r.Code != CodeInvalidResponse || !r.MaybeApplied {
+		t.Errorf("reboot: instance missing from the answer: %+v, want failed, %s, maybe applied", r, CodeInvalidResponse)
+	}
+}
+
 func TestWrongSecret(t *testing.T) {
 	env := newEnv(t, emulator.Options{})
 	const wrong = "ThisIsNotTheSecret0123456789xy"

@@ -50,8 +50,8 @@ const MissingCredentialsMessage = "no Alibaba Cloud credentials found: set ALIBA
 	"'aliyun configure' and pass --profile, or run with --sandbox to use the built-in emulator"
 
 // missingCredentialsRetry is how long a failed look-up of the credential
-// chain is remembered, so that the batches of one call (and the ECS
-// metadata probe, ~2 s off ECS) do not walk the chain again and again.
+// chain is remembered, so that the batches of one call do not walk the
+// chain (files, and on ECS the instance metadata service) again and again.
 const missingCredentialsRetry = 5 * time.Second
 
 // chainProvider is the SDK's default credential chain

@@ -19,25 +19,22 @@ type regionCache struct {
 }
 
 // RegionIDs returns the IDs of the regions ECS offers, from the list this
-// client read last, or, when it has none or refresh is set, from
-// DescribeRegions. Regions change rarely; refresh after a region turned
-// out unknown.
-func (c *Client) RegionIDs(ctx context.Context, refresh bool) ([]string, error) {
+// client read last, or, when it has none, from DescribeRegions. Regions
+// change rarely; ForgetRegions after a region turned out unknown.
+func (c *Client) RegionIDs(ctx context.Context) ([]string, error) {
 	c.regions.mu.Lock()
 	ids := c.regions.ids
 	c.regions.mu.Unlock()
-	if ids != nil && !refresh {
-		return slices.Clone(ids), nil
+	if ids == nil {
+		out, err := c.describeRegions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ids = c.keepRegions(out)
 	}
-	out, err := c.DescribeRegions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids = make([]string, len(out.Regions))
-	for i, r := range out.Regions {
-		ids[i] = r.RegionID
-	}
-	return ids, nil
+	// The cached list is replaced, never changed in place: a copy of it is
+	// the caller's to change.
+	return slices.Clone(ids), nil
 }
 
 // ForgetRegions drops the cached region list: the next RegionIDs reads it
@@ -53,15 +50,21 @@ func (c *Client) ForgetRegions() {
 func (c *Client) DescribeRegions(ctx context.Context) (schema.DescribeRegionsOutput, error) {
 	out, err := c.describeRegions(ctx)
 	if err == nil {
-		ids := make([]string, len(out.Regions))
-		for i, r := range out.Regions {
-			ids[i] = r.RegionID
-		}
-		c.regions.mu.Lock()
-		c.regions.ids = ids
-		c.regions.mu.Unlock()
+		c.keepRegions(out)
 	}
 	return out, err
+}
+
+// keepRegions caches the IDs of the regions in out, and returns them.
+func (c *Client) keepRegions(out schema.DescribeRegionsOutput) []string {
+	ids := make([]string, len(out.Regions))
+	for i, r := range out.Regions {
+		ids[i] = r.RegionID
+	}
+	c.regions.mu.Lock()
+	c.regions.ids = ids
+	c.regions.mu.Unlock()
+	return ids
 }
 
 func (c *Client) describeRegions(ctx context.Context) (schema.DescribeRegionsOutput, error) {

@@ -251,20 +251,10 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 	if err := requireRegion(action, region); err != nil {
 		return nil, err
 	}
-	if len(names) == 0 {
-		return nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, canceledError(action, err)
-	}
-	batches := chunk(names, schema.DeleteKeyPairsBatch)
-	results := make([]BatchResult, len(batches))
-	progress := newTally(ctx, action, region, len(batches))
-	c.forEach(len(batches), func(i int) {
-		defer progress.step()
+	results, _, err := inBatches(ctx, c, action, region, names, schema.DeleteKeyPairsBatch, func(batch []string) ([]BatchResult, string, error) {
 		req := ecs.CreateDeleteKeyPairsRequest()
 		req.RegionId = region
-		req.KeyPairNames = jsonArray(batches[i])
+		req.KeyPairNames = jsonArray(batch)
 		requestID, err := send(ctx, c, idempotent, action, region, req, func(cl *ecs.Client) (string, string, error) {
 			resp, err := cl.DeleteKeyPairs(req)
 			if err != nil {
@@ -272,22 +262,13 @@ func (c *Client) DeleteKeyPairs(ctx context.Context, region string, names []stri
 			}
 			return resp.RequestId, resp.RequestId, nil
 		})
-		results[i] = BatchResult{Items: batches[i], RequestID: requestID}
-		if err != nil {
-			results[i].Err = err
-			if e, ok := err.(*Error); ok {
-				results[i].RequestID = e.RequestID
-			}
+		r := BatchResult{Items: batch, RequestID: requestID, Err: err}
+		if e, ok := err.(*Error); ok {
+			r.RequestID = e.RequestID
 		}
+		return []BatchResult{r}, r.RequestID, err
 	})
-	errs := make([]error, len(results))
-	for i, r := range results {
-		errs[i] = r.Err
-	}
-	if err := callWide(errs); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return results, err
 }
 
 // InstanceResult is one instance's outcome of AttachKeyPair/DetachKeyPair.
@@ -298,8 +279,9 @@ type InstanceResult struct {
 	// that of the request when it failed as a whole).
 	Code    string
 	Message string
-	// MaybeApplied is set when the request failed without a refusal: the
-	// change may have been made all the same.
+	// MaybeApplied is set when the change may have been made all the same:
+	// the request failed without a refusal, or the API applied it but its
+	// answer left this instance out.
 	MaybeApplied bool
 }
 
@@ -361,9 +343,9 @@ func (c *Client) bind(ctx context.Context, action, region, keyPairName string, i
 }
 
 // inBatches sends items in batches of size, concurrently (Config.Concurrency
-// at once), reporting each finished batch as progress. sendBatch returns one
-// result per item of its batch, in order, also when it failed, and its
-// request ID. The results come back in the order of items, with the request
+// at once), reporting each finished batch as progress. sendBatch returns its
+// batch's results, also when it failed (one per item, in order, or one for
+// the whole batch), and its request ID. The results come back in the order of items, with the request
 // IDs in batch order; the error is only for what stops the whole call (see
 // callWide).
 func inBatches[R any](ctx context.Context, c *Client, action, region string, items []string, size int,
@@ -422,30 +404,60 @@ const codeKeyPairNotAttached = "InvalidParameter.KeyPairNotAttached"
 // bindResults maps one batch's answer to per-instance results in the order
 // of ids.
 func bindResults(ids []string, api []ecs.Result, err error) []InstanceResult {
-	out := make([]InstanceResult, len(ids))
+	items := batchItems(ids, api, func(r ecs.Result) string { return r.InstanceId }, err)
+	out := make([]InstanceResult, len(items))
+	for i, it := range items {
+		if !it.answered {
+			out[i] = InstanceResult{InstanceID: it.id, Code: it.code, Message: it.message, MaybeApplied: it.maybeApplied}
+			continue
+		}
+		ok, _ := strconv.ParseBool(it.answer.Success)
+		out[i] = InstanceResult{InstanceID: it.id, Success: ok, Code: it.answer.Code, Message: it.answer.Message}
+	}
+	return out
+}
+
+// batchItem is one instance of a batch, with its entry in the batch's
+// answer when it has one, else why not.
+type batchItem[A any] struct {
+	id       string
+	answer   A
+	answered bool
+	// Without an entry: the failure, and whether the request may have
+	// changed the instance all the same.
+	code, message string
+	maybeApplied  bool
+}
+
+// batchItems pairs each instance of ids, in order, with its entry in a
+// batch's answer (idOf names an entry's instance). An instance has none
+// when the batch failed as a whole (err): it carries the batch's failure.
+// Nor when the batch succeeded but its answer leaves the instance out: the
+// API applied the request, and what it did to that instance is unknown, so
+// it may have been changed.
+func batchItems[A any](ids []string, answers []A, idOf func(A) string, err error) []batchItem[A] {
+	out := make([]batchItem[A], len(ids))
 	if err != nil {
-		code, msg := CodeClientError, err.Error()
+		code, msg := errorCode(err), err.Error()
 		if e, ok := err.(*Error); ok {
-			code, msg = e.Code, e.Message
+			msg = e.Message
 		}
 		for i, id := range ids {
-			out[i] = InstanceResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
+			out[i] = batchItem[A]{id: id, code: code, message: msg, maybeApplied: MaybeApplied(err)}
 		}
 		return out
 	}
-	byID := make(map[string]ecs.Result, len(api))
-	for _, r := range api {
-		byID[r.InstanceId] = r
+	byID := make(map[string]A, len(answers))
+	for _, a := range answers {
+		byID[idOf(a)] = a
 	}
 	for i, id := range ids {
-		r, ok := byID[id]
-		if !ok {
-			out[i] = InstanceResult{InstanceID: id, Code: CodeInvalidResponse,
-				Message: "the API returned no result for this instance"}
-			continue
+		if a, ok := byID[id]; ok {
+			out[i] = batchItem[A]{id: id, answer: a, answered: true}
+		} else {
+			out[i] = batchItem[A]{id: id, code: CodeInvalidResponse,
+				message: "the API returned no result for this instance", maybeApplied: true}
 		}
-		ok, _ = strconv.ParseBool(r.Success)
-		out[i] = InstanceResult{InstanceID: id, Success: ok, Code: r.Code, Message: r.Message}
 	}
 	return out
 }

@@ -20,8 +20,9 @@ type RebootResult struct {
 	// Code and Message are the API's, per instance or of the request.
 	Code    string
 	Message string
-	// MaybeApplied: the request failed without a refusal, so the reboot
-	// may have started all the same.
+	// MaybeApplied: the reboot may have started all the same: the request
+	// failed without a refusal, or the API applied it but its answer left
+	// this instance out.
 	MaybeApplied bool
 }
 
@@ -51,33 +52,24 @@ func (c *Client) RebootInstances(ctx context.Context, region string, ids []strin
 			}
 			return r, r.RequestId, nil
 		})
-		out := make([]RebootResult, len(batch))
-		if err != nil {
-			code, msg := errorCode(err), err.Error()
-			if e, ok := err.(*Error); ok {
-				msg = e.Message
-			}
-			for j, id := range batch {
-				out[j] = RebootResult{InstanceID: id, Code: code, Message: msg, MaybeApplied: MaybeApplied(err)}
-			}
-			return out, "", err
+		var answers []ecs.InstanceResponse
+		requestID := ""
+		if err == nil {
+			answers, requestID = resp.InstanceResponses.InstanceResponse, resp.RequestId
 		}
-		byID := map[string]ecs.InstanceResponse{}
-		for _, r := range resp.InstanceResponses.InstanceResponse {
-			byID[r.InstanceId] = r
-		}
-		for j, id := range batch {
-			r, ok := byID[id]
-			switch {
-			case !ok:
-				out[j] = RebootResult{InstanceID: id, Code: CodeInvalidResponse, Message: "the API returned no result for this instance", MaybeApplied: true}
+		items := batchItems(batch, answers, func(r ecs.InstanceResponse) string { return r.InstanceId }, err)
+		out := make([]RebootResult, len(items))
+		for j, it := range items {
+			switch r := it.answer; {
+			case !it.answered:
+				out[j] = RebootResult{InstanceID: it.id, Code: it.code, Message: it.message, MaybeApplied: it.maybeApplied}
 			case r.Code == "200" || r.Code == "":
-				out[j] = RebootResult{InstanceID: id, Success: true, Status: r.CurrentStatus}
+				out[j] = RebootResult{InstanceID: it.id, Success: true, Status: r.CurrentStatus}
 			default:
-				out[j] = RebootResult{InstanceID: id, Code: r.Code, Message: r.Message, Status: r.CurrentStatus}
+				out[j] = RebootResult{InstanceID: it.id, Code: r.Code, Message: r.Message, Status: r.CurrentStatus}
 			}
 		}
-		return out, resp.RequestId, nil
+		return out, requestID, err
 	})
 }
 

@@ -74,25 +74,30 @@ const (
 	// idempotent requests (reads, delete, attach, detach) reach the same
 	// end state when repeated: any transient failure is retried.
 	idempotent safety = iota
-	// once requests (create, import) are retried only after a failure that
-	// certainly left nothing applied: an error answer, or a connection that
-	// never carried the request. After any other failure the caller finds
-	// out what happened instead (see resolveWrite).
+	// once requests (create, import, reboot) are retried only after a
+	// failure that certainly left nothing applied: the API's own refusal (a
+	// 4xx error answer, such as Throttling), or a connection that never
+	// carried the request. A 5xx or a gateway's page may come after the
+	// work was done, so it is not retried blindly: after it, as after any
+	// other failure, create and import find out what happened (see
+	// sendWrite) and reboot reports that it may have been applied.
 	once
 )
 
 // retryable reports whether err may be followed by another attempt of a
-// request of the given safety.
+// request of the given safety. The end of the caller's context is never
+// Retryable (see canceledError).
 func retryable(err error, s safety) bool {
 	var e *Error
-	if !errors.As(err, &e) || !e.Retryable || e.Code == CodeRequestCanceled {
+	if !errors.As(err, &e) || !e.Retryable {
 		return false
 	}
 	return s == idempotent || !e.maybeApplied
 }
 
 // MaybeApplied reports whether err leaves open whether the request took
-// effect: it went out, and no answer came back.
+// effect: it went out, and what came back (if anything) does not prove it
+// was refused.
 func MaybeApplied(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.maybeApplied

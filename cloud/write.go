@@ -19,7 +19,7 @@ const (
 	// CodeCreatedWithoutPrivateKey: CreateKeyPair was applied, but the
 	// answer, the only copy of the private key, never arrived.
 	CodeCreatedWithoutPrivateKey = "KeyPairCreatedWithoutPrivateKey"
-	// CodeOutcomeUnknown: a create or import failed without an answer, and
+	// CodeOutcomeUnknown: a create or import failed without a refusal, and
 	// looking whether it was applied failed too.
 	CodeOutcomeUnknown = "OutcomeUnknown"
 )
@@ -70,10 +70,11 @@ func sendWrite[R any](ctx context.Context, c *Client, action, region, name strin
 	}
 }
 
-// notApplied is e, known now not to have been applied.
+// notApplied is e, known now not to have been applied; the end of ctx, when
+// it ended and e is not already that.
 func notApplied(ctx context.Context, e *Error, name string) *Error {
 	out := *e
-	if err := ctx.Err(); err != nil && out.Code != CodeRequestCanceled {
+	if err := ctx.Err(); err != nil && e.cause == nil {
 		out = *canceledError(e.Action, err)
 	}
 	out.maybeApplied = false

@@ -38,7 +38,7 @@ func (c *call) resolveRegions(ctx context.Context, regionID string, regionIDs []
 	if !slices.Equal(regionIDs, []string{schema.AllRegions}) {
 		return regionIDs, nil
 	}
-	ids, err := c.Cloud.RegionIDs(ctx, false)
+	ids, err := c.Cloud.RegionIDs(ctx)
 	if err != nil {
 		return nil, err
 	}

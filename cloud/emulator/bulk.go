@@ -113,10 +113,5 @@ func (e *Emulator) Populate(region string, keyPairs, instances int) (names, ids 
 // "vsw-" and 20 characters derived from what it belongs to, so that every
 // Populate of a region gives the same.
 func bulkNetworkID(kind, of string) string {
-	h := sha256.Sum256([]byte(kind + ":bulk:" + of))
-	b := make([]byte, 20)
-	for i := range b {
-		b[i] = lowerAlnum[int(h[i])%len(lowerAlnum)]
-	}
-	return kind + "-" + string(b)
+	return kind + "-" + hashChars(sha256.Sum256([]byte(kind+":bulk:"+of)), 0, 20)
 }

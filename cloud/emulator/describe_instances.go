@@ -99,9 +99,11 @@ func describeInstances(c *call) (any, *apiError) {
 	// over PageNumber and PageSize; those are then not read.
 	byToken := hasMax || token != ""
 	page, size, offset := 1, maxResults, 0
+	var key string // the filter's, which binds a page token to it
 	if byToken {
+		key = f.key()
 		if token != "" {
-			if offset, err = tokenOffset(f.key(), token); err != nil {
+			if offset, err = tokenOffset(key, token); err != nil {
 				return nil, err
 			}
 		}
@@ -132,7 +134,7 @@ func describeInstances(c *call) (any, *apiError) {
 				resp.Instances.Instance = append(resp.Instances.Instance, renderInstance(in))
 			}
 			if byToken && end < len(matches) {
-				resp.NextToken = nextToken(f.key(), end)
+				resp.NextToken = nextToken(key, end)
 			}
 		}
 		return nil

@@ -286,6 +286,16 @@ func randomString(n int, alphabet string) string {
 	return string(b)
 }
 
+// hashChars is the characters from..to-1 of an ID derived from h: byte i of
+// h (wrapping around) mapped onto lowerAlnum, for each i in [from, to).
+func hashChars(h [32]byte, from, to int) string {
+	b := make([]byte, 0, max(to-from, 0))
+	for i := from; i < to; i++ {
+		b = append(b, lowerAlnum[int(h[i%len(h)])%len(lowerAlnum)])
+	}
+	return string(b)
+}
+
 func randomIntN(n int) int {
 	// Rejection sampling over crypto/rand bytes keeps the draw uniform.
 	limit := 256 - 256%n

@@ -179,14 +179,17 @@ func errIncompleteSignature(why string) *apiError {
 		"The request signature does not conform to Aliyun standards. (%s)", why)
 }
 
-func errDateExpired(date string) *apiError {
-	return newError(http.StatusBadRequest, "InvalidTimeStamp.Expired",
-		"Specified time stamp or date value is expired. (x-acs-date %s is more than 15 minutes from the server time)", quoteClip(date))
+// errIllegalTimestamp and errTimestampExpired name the parameter (v1's
+// Timestamp) or header (v3's x-acs-date) that carries the time stamp.
+
+func errIllegalTimestamp(name, value string) *apiError {
+	return newError(http.StatusBadRequest, "IllegalTimestamp",
+		"The input parameter %q that is mandatory for processing this request is not supplied correctly. (%s; use UTC yyyy-MM-ddTHH:mm:ssZ)", name, quoteClip(value))
 }
 
-func errTimestampExpired(ts string) *apiError {
+func errTimestampExpired(name, value string) *apiError {
 	return newError(http.StatusBadRequest, "InvalidTimeStamp.Expired",
-		"Specified time stamp or date value is expired. (Timestamp %q is more than 15 minutes from the server time)", ts)
+		"Specified time stamp or date value is expired. (%s %s is more than 15 minutes from the server time)", name, quoteClip(value))
 }
 
 func errNonceUsed() *apiError {

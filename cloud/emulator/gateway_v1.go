@@ -2,9 +2,7 @@ package emulator
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 )
 
 // Signature v1 (HMAC-SHA1): the credentials, the time stamp, the nonce and
@@ -37,29 +35,15 @@ func (e *Emulator) authenticateV1(method string, p params) *apiError {
 	if p.get("AccessKeyId") != e.creds.AccessKeyID {
 		return errAccessKeyNotFound()
 	}
-	ts := p.get("Timestamp")
-	when, err := time.Parse(timestampLayout, ts)
-	if err != nil {
-		return newError(http.StatusBadRequest, "IllegalTimestamp",
-			"The input parameter \"Timestamp\" that is mandatory for processing this request is not supplied correctly. (%q; use UTC yyyy-MM-ddTHH:mm:ssZ)", ts)
-	}
-	if d := e.now().Sub(when); d > timestampWindow || d < -timestampWindow {
-		return errTimestampExpired(ts)
+	if err := e.checkTime("Timestamp", p.get("Timestamp")); err != nil {
+		return err
 	}
 	sts := StringToSign(method, p)
 	if Sign(sts, e.creds.AccessKeySecret) != p.get("Signature") {
 		return errSignatureMismatch(sts)
 	}
-	if e.creds.SecurityToken != "" {
-		switch tok := p.get("SecurityToken"); {
-		case tok == "":
-			return errMissingSecurityToken()
-		case tok != e.creds.SecurityToken:
-			return errInvalidSecurityToken()
-		}
+	if err := e.checkSecurityToken(p.get("SecurityToken")); err != nil {
+		return err
 	}
-	if !e.nonces.use(p.get("SignatureNonce"), e.now()) {
-		return errNonceUsed()
-	}
-	return nil
+	return e.checkNonce(p.get("SignatureNonce"))
 }

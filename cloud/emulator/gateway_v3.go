@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Signature v3 (ACS3-HMAC-SHA256): the action, version, time, nonce and
@@ -21,11 +20,8 @@ import (
 // The signature is HMAC-SHA256, keyed with the AccessKey secret itself (v1
 // appends '&'), over "ACS3-HMAC-SHA256\n" + hex(SHA-256(canonical request)).
 
-const (
-	v3Algorithm = "ACS3-HMAC-SHA256"
-	// v3DateLayout is x-acs-date: ISO 8601 in UTC, to the second.
-	v3DateLayout = "2006-01-02T15:04:05Z"
-)
+// v3Algorithm names the signature; x-acs-date has v1's timestampLayout.
+const v3Algorithm = "ACS3-HMAC-SHA256"
 
 // v3RequiredHeaders are the common headers every v3 request carries and
 // signs; x-acs-security-token joins them when the credentials are STS ones.
@@ -33,7 +29,6 @@ var v3RequiredHeaders = []string{"x-acs-action", "x-acs-version", "x-acs-date", 
 
 // v3Authorization is a parsed Authorization header.
 type v3Authorization struct {
-	algorithm     string
 	credential    string
 	signedHeaders []string // as sent: lower-cased by the parser, in the client's order
 	signature     string
@@ -45,7 +40,6 @@ type v3Authorization struct {
 func parseV3Authorization(h string) (v3Authorization, *apiError) {
 	var a v3Authorization
 	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
-	a.algorithm = alg
 	if alg != v3Algorithm {
 		return a, errIncompleteSignature(fmt.Sprintf("the Authorization header starts with %s; the emulator verifies %s only", quoteClip(alg), v3Algorithm))
 	}
@@ -102,14 +96,8 @@ func (e *Emulator) authenticateV3(r *http.Request, body []byte, p params) *apiEr
 	if auth.credential != e.creds.AccessKeyID {
 		return errAccessKeyNotFound()
 	}
-	date := r.Header.Get("x-acs-date")
-	when, perr := time.Parse(v3DateLayout, date)
-	if perr != nil {
-		return newError(http.StatusBadRequest, "IllegalTimestamp",
-			"The input parameter \"x-acs-date\" that is mandatory for processing this request is not supplied correctly. (%s; use UTC yyyy-MM-ddTHH:mm:ssZ)", quoteClip(date))
-	}
-	if d := e.now().Sub(when); d > timestampWindow || d < -timestampWindow {
-		return errDateExpired(date)
+	if err := e.checkTime("x-acs-date", r.Header.Get("x-acs-date")); err != nil {
+		return err
 	}
 	if err := checkSignedHeaders(r, auth.signedHeaders); err != nil {
 		return err
@@ -123,18 +111,10 @@ func (e *Emulator) authenticateV3(r *http.Request, body []byte, p params) *apiEr
 	if !hmac.Equal([]byte(signV3(sts, e.creds.AccessKeySecret)), []byte(auth.signature)) {
 		return errSignatureMismatchV3(sts, redactCanonical(canonical))
 	}
-	if e.creds.SecurityToken != "" {
-		switch tok := r.Header.Get("x-acs-security-token"); {
-		case tok == "":
-			return errMissingSecurityToken()
-		case tok != e.creds.SecurityToken:
-			return errInvalidSecurityToken()
-		}
+	if err := e.checkSecurityToken(r.Header.Get("x-acs-security-token")); err != nil {
+		return err
 	}
-	if !e.nonces.use(r.Header.Get("x-acs-signature-nonce"), e.now()) {
-		return errNonceUsed()
-	}
-	return nil
+	return e.checkNonce(r.Header.Get("x-acs-signature-nonce"))
 }
 
 // checkSignedHeaders applies the documented rule that every common header a

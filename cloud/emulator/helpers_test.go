@@ -54,6 +54,10 @@ func newTestEnv(t testing.TB, opts Options) *testEnv {
 	return &testEnv{t: t, emu: emu, srv: srv, ecs: newSDKClient(t, srv)}
 }
 
+// ecs.NewClientWith* builds the package-level ecs.EndpointMap on first use,
+// unguarded: built here, before any test runs, parallel tests only read it.
+func init() { ecs.GetEndpointMap() }
+
 // newSDKClient returns a real SDK client that talks to srv over plain HTTP.
 // Each goroutine needs its own: SDK clients are not safe for concurrent use.
 func newSDKClient(t testing.TB, srv *Server) *ecs.Client {

@@ -399,7 +399,7 @@ func renderInstance(in Instance) instanceItem {
 		RdmaIPAddress:              ipAddressList{IPAddress: []string{}},
 		VpcAttributes:              vpcAttributesItem{VpcID: in.VpcID, VSwitchID: in.VSwitchID, PrivateIPAddress: ipAddressList{IPAddress: []string{}}},
 		SecurityGroupIDs:           securityGroupIDList{SecurityGroupID: sgs},
-		Tags:                       instanceTags{Tag: []tagItem{}},
+		Tags:                       instanceTags{Tag: tagItems(in.Tags)},
 		OperationLocks:             operationLocks{LockReason: []lockReason{}},
 		NetworkInterfaces:          networkInterfaces{NetworkInterface: []networkInterface{}},
 		DedicatedInstanceAttribute: dedicatedInstanceAttribute{Affinity: "default", Tenancy: "default"},
@@ -429,9 +429,6 @@ func renderInstance(in Instance) instanceItem {
 		} else {
 			item.InnerIPAddress.IPAddress = []string{in.PrivateIPAddress}
 		}
-	}
-	for _, t := range in.Tags {
-		item.Tags.Tag = append(item.Tags.Tag, tagItem{TagKey: t.Key, TagValue: t.Value})
 	}
 	if network == "vpc" {
 		item.NetworkInterfaces.NetworkInterface = []networkInterface{primaryENI(in, sgs, firstSG)}
@@ -481,12 +478,7 @@ func primaryENI(in Instance, sgs []string, firstSG string) networkInterface {
 func idBody(instanceID string, h [32]byte) string {
 	body := strings.TrimPrefix(instanceID, "i-")
 	prefix := body[:min(3, len(body))]
-	var b strings.Builder
-	b.WriteString(prefix)
-	for i := len(prefix); i < max(len(body), 20); i++ {
-		b.WriteByte(lowerAlnum[int(h[i%len(h)])%len(lowerAlnum)])
-	}
-	return b.String()
+	return prefix + hashChars(h, len(prefix), max(len(body), 20))
 }
 
 // defaultHostName is the host name ECS gives an instance by default:

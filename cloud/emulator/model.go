@@ -95,6 +95,14 @@ func keyPairIndex(s *State, region, name string) int {
 	})
 }
 
+// instanceIndex returns the index of an instance in s.Instances, or -1; a
+// region "" matches the instance in any region.
+func instanceIndex(s *State, region, id string) int {
+	return slices.IndexFunc(s.Instances, func(in Instance) bool {
+		return in.InstanceID == id && (region == "" || in.RegionID == region)
+	})
+}
+
 func countKeyPairs(s *State, region string) int {
 	n := 0
 	for _, k := range s.KeyPairs {
@@ -279,6 +287,15 @@ type tagItem struct {
 	TagValue string `json:"TagValue"`
 }
 
+// tagItems renders tags as the API does, [] when there are none.
+func tagItems(tags []Tag) []tagItem {
+	out := make([]tagItem, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, tagItem{TagKey: t.Key, TagValue: t.Value})
+	}
+	return out
+}
+
 func describeKeyPairs(c *call) (any, *apiError) {
 	region, err := c.region()
 	if err != nil {
@@ -328,10 +345,7 @@ func describeKeyPairs(c *call) (any, *apiError) {
 			if withKey {
 				item.PublicKey = kp.PublicKey
 			}
-			item.Tags.Tag = []tagItem{}
-			for _, t := range kp.Tags {
-				item.Tags.Tag = append(item.Tags.Tag, tagItem{TagKey: t.Key, TagValue: t.Value})
-			}
+			item.Tags.Tag = tagItems(kp.Tags)
 			resp.KeyPairs.KeyPair = append(resp.KeyPairs.KeyPair, item)
 		}
 		return nil
@@ -468,9 +482,7 @@ func bindKeyPair(c *call, attach bool) (any, *apiError) {
 		targets := make([]*Instance, len(ids))
 		windows := 0
 		for i, id := range ids {
-			j := slices.IndexFunc(s.Instances, func(in Instance) bool {
-				return in.RegionID == region && in.InstanceID == id
-			})
+			j := instanceIndex(s, region, id)
 			if j < 0 {
 				return errInstanceIdsNotSupported(fmt.Sprintf("instance %q does not exist in region %s", id, region))
 			}

@@ -1,6 +1,9 @@
 package emulator
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DefaultRebootTime is how long a reboot takes when Options.RebootTime is
 // zero: from the request until the instance is Running again, a few seconds,
@@ -38,9 +41,8 @@ func (r *Reboot) phase(now time.Time) (status string, done bool) {
 
 // settleReboots brings every rebooting instance's Status up to now; a reboot
 // that is over is removed, and the instance's StartTime becomes its end.
-// It reports whether it changed anything.
-func settleReboots(s *State, now time.Time) bool {
-	changed := false
+// It sets fields of the instances only, never what they point to.
+func settleReboots(s *State, now time.Time) {
 	for i := range s.Instances {
 		in := &s.Instances[i]
 		if in.Reboot == nil {
@@ -51,23 +53,21 @@ func settleReboots(s *State, now time.Time) bool {
 			in.StartTime = creationTime(in.Reboot.Until)
 			in.Reboot = nil
 		}
-		if in.Status != status || done {
-			in.Status = status
-			changed = true
-		}
+		in.Status = status
 	}
-	return changed
 }
 
 // present returns s as it is at the emulator's time: s itself when no
 // instance is rebooting, else a settled copy, since a view must not modify
-// the stored state.
+// the stored state. The copy shares all but the instance list with s:
+// settleReboots changes nothing else, and a view changes nothing at all.
 func (e *Emulator) present(s *State) *State {
 	for _, in := range s.Instances {
 		if in.Reboot != nil {
-			c := s.clone()
-			settleReboots(c, e.now())
-			return c
+			c := *s
+			c.Instances = slices.Clone(s.Instances)
+			settleReboots(&c, e.now())
+			return &c
 		}
 	}
 	return s

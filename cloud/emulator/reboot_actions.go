@@ -108,7 +108,7 @@ func rebootInstances(c *call) (any, *apiError) {
 		var unknown []string
 		var notRunning *Instance
 		for i, id := range ids {
-			j := slices.IndexFunc(s.Instances, func(in Instance) bool { return in.RegionID == region && in.InstanceID == id })
+			j := instanceIndex(s, region, id)
 			if j < 0 {
 				unknown = append(unknown, id)
 				continue
@@ -177,9 +177,7 @@ func rebootInstance(c *call) (any, *apiError) {
 		return nil, err
 	}
 	err = c.update(func(s *State) *apiError {
-		j := slices.IndexFunc(s.Instances, func(in Instance) bool {
-			return in.InstanceID == id && (region == "" || in.RegionID == region)
-		})
+		j := instanceIndex(s, region, id)
 		if j < 0 {
 			return errInstanceNotFound([]string{id}, region)
 		}

@@ -12,14 +12,16 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 )
 
-// fakeClock is an emulator clock that moves only when told to.
+// fakeClock is an emulator clock that moves only when told to. It starts at
+// the real time: the SDKs sign with the real clock, and the fake one must
+// stay within the 15-minute window.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	return &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -34,13 +36,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// rebootEnv is an emulator on a fake clock whose reboots take 10 seconds.
-// The SDK signs with the real clock, so the fake one stays within the
-// 15-minute window.
+// newRebootEnv is an emulator on a fake clock whose reboots take 10
+// seconds.
 func newRebootEnv(t *testing.T, opts Options) (*testEnv, *fakeClock) {
 	t.Helper()
 	clock := newFakeClock()
-	clock.now = time.Now().UTC().Truncate(time.Second)
 	opts.Now, opts.RebootTime = clock.Now, 10*time.Second
 	return newTestEnv(t, opts), clock
 }
@@ -323,7 +323,6 @@ func TestRebootSharedStateDir(t *testing.T) {
 	skipWithoutFileLocking(t)
 	dir := t.TempDir()
 	clock := newFakeClock()
-	clock.now = time.Now().UTC().Truncate(time.Second)
 	open := func() *testEnv {
 		return newTestEnv(t, Options{StateDir: dir, Now: clock.Now, RebootTime: 10 * time.Second})
 	}

@@ -1,4 +1,4 @@
-package emulator_test
+package emulator
 
 // These tests drive the emulator with the generated Go SDK,
 // github.com/alibabacloud-go/ecs-20140526/v7, the SDK the Alibaba Cloud
@@ -13,63 +13,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	openapiutil "github.com/alibabacloud-go/darabonba-openapi/v2/utils"
 	ecs7 "github.com/alibabacloud-go/ecs-20140526/v7/client"
 	"github.com/alibabacloud-go/tea/tea"
-
-	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
 )
-
-// clock is an emulator clock that moves only when told to, starting at the
-// real time so that the SDK's signatures stay within the 15-minute window.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// startEmulator serves an emulator with the repository's seed on loopback.
-func startEmulator(t *testing.T, opts emulator.Options) *emulator.Server {
-	t.Helper()
-	seed, err := emulator.LoadSeed(filepath.Join("..", "..", "testdata", "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Seed, opts.FastKeys = seed, true
-	emu, err := emulator.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := emu.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	return srv
-}
 
 // sdk7Client is a generated-SDK client for srv: its host:port as the
 // endpoint, plain HTTP, and the emulator's credentials. algorithm "" is the
 // SDK's default (v3).
-func sdk7Client(t *testing.T, srv *emulator.Server, algorithm string, creds emulator.Credentials) *ecs7.Client {
+func sdk7Client(t *testing.T, srv *Server, algorithm string, creds Credentials) *ecs7.Client {
 	t.Helper()
 	cfg := &openapiutil.Config{
 		AccessKeyId:     tea.String(creds.AccessKeyID),
@@ -133,9 +88,8 @@ func TestGeneratedSDKKeyPairLifecycle(t *testing.T) {
 	for _, sig := range signatures {
 		t.Run(sig.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-			srv := startEmulator(t, emulator.Options{Now: clk.Now, RebootTime: 10 * time.Second})
-			c := sdk7Client(t, srv, sig.algorithm, srv.Credentials)
+			e, clk := newRebootEnv(t, Options{})
+			c := sdk7Client(t, e.srv, sig.algorithm, e.srv.Credentials)
 			region := tea.String("cn-hangzhou")
 
 			regions, err := c.DescribeRegions(&ecs7.DescribeRegionsRequest{AcceptLanguage: tea.String("en-US")})
@@ -162,7 +116,7 @@ func TestGeneratedSDKKeyPairLifecycle(t *testing.T) {
 				strings.Count(tea.StringValue(b.KeyPairFingerPrint), ":") != 15 || !strings.HasPrefix(tea.StringValue(b.PrivateKeyBody), "-----BEGIN RSA PRIVATE KEY-----") {
 				t.Errorf("CreateKeyPair: name %s id %s fingerprint %s", tea.StringValue(b.KeyPairName), tea.StringValue(b.KeyPairId), tea.StringValue(b.KeyPairFingerPrint))
 			}
-			pub, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "rsa2048.pub"))
+			pub, err := os.ReadFile(filepath.Join(testdata, "keys", "rsa2048.pub"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,11 +198,11 @@ func TestGeneratedSDKKeyPairLifecycle(t *testing.T) {
 			if s := status(web); s != "Stopping" {
 				t.Errorf("just after the reboot: %s", s)
 			}
-			clk.advance(5 * time.Second)
+			clk.Advance(5 * time.Second)
 			if s := status(web2); s != "Starting" {
 				t.Errorf("halfway through the reboot: %s", s)
 			}
-			clk.advance(5 * time.Second)
+			clk.Advance(5 * time.Second)
 			if s := status(web); s != "Running" {
 				t.Errorf("after the reboot: %s", s)
 			}
@@ -282,24 +236,12 @@ func TestGeneratedSDKPagesByToken(t *testing.T) {
 	for _, sig := range signatures {
 		t.Run(sig.name, func(t *testing.T) {
 			t.Parallel()
-			seed, err := emulator.LoadSeed(filepath.Join("..", "..", "testdata", "seed.json"))
+			e := newTestEnv(t, Options{})
+			_, ids, err := e.emu.Populate("us-east-1", 0, 120)
 			if err != nil {
 				t.Fatal(err)
 			}
-			emu, err := emulator.New(emulator.Options{Seed: seed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, ids, err := emu.Populate("us-east-1", 0, 120)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv, err := emu.Start("127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.Close(); emu.Close() })
-			c := sdk7Client(t, srv, sig.algorithm, srv.Credentials)
+			c := sdk7Client(t, e.srv, sig.algorithm, e.srv.Credentials)
 			var got []string
 			var token *string
 			for range 20 {
@@ -329,7 +271,7 @@ func TestGeneratedSDKErrors(t *testing.T) {
 	for _, sig := range signatures {
 		t.Run(sig.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startEmulator(t, emulator.Options{Faults: emulator.FaultPlan{PerAction: map[string]emulator.Faults{"DescribeRegions": {ThrottleRate: 1}}}})
+			srv := newTestEnv(t, Options{Faults: FaultPlan{PerAction: map[string]Faults{"DescribeRegions": {ThrottleRate: 1}}}}).srv
 			c := sdk7Client(t, srv, sig.algorithm, srv.Credentials)
 			region := tea.String("cn-hangzhou")
 			web, win, db := seededID(t, c, "cn-hangzhou", "web-prod-01"), seededID(t, c, "cn-hangzhou", "ad-controller-01"), seededID(t, c, "cn-hangzhou", "db-replica-01")
@@ -339,8 +281,8 @@ func TestGeneratedSDKErrors(t *testing.T) {
 			if _, err := c.AttachKeyPair(&ecs7.AttachKeyPairRequest{RegionId: region, KeyPairName: tea.String("bound"), InstanceIds: tea.String(`["` + web + `"]`)}); err != nil {
 				t.Fatal(err)
 			}
-			wrongSecret := sdk7Client(t, srv, sig.algorithm, emulator.Credentials{AccessKeyID: srv.Credentials.AccessKeyID, AccessKeySecret: "not-the-secret"})
-			unknownKey := sdk7Client(t, srv, sig.algorithm, emulator.Credentials{AccessKeyID: "LTAInobody", AccessKeySecret: "x"})
+			wrongSecret := sdk7Client(t, srv, sig.algorithm, Credentials{AccessKeyID: srv.Credentials.AccessKeyID, AccessKeySecret: "not-the-secret"})
+			unknownKey := sdk7Client(t, srv, sig.algorithm, Credentials{AccessKeyID: "LTAInobody", AccessKeySecret: "x"})
 
 			for _, tc := range []struct {
 				name   string
@@ -361,7 +303,7 @@ func TestGeneratedSDKErrors(t *testing.T) {
 					return err
 				}, "InvalidRegionId.NotFound", 404},
 				{"ed25519 key", func() error {
-					pub, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "ed25519.pub"))
+					pub, _ := os.ReadFile(filepath.Join(testdata, "keys", "ed25519.pub"))
 					_, err := c.ImportKeyPair(&ecs7.ImportKeyPairRequest{RegionId: region, KeyPairName: tea.String("ed"), PublicKeyBody: tea.String(string(pub))})
 					return err
 				}, "InvalidPublicKeyBody.Malformed", 400},
@@ -422,8 +364,8 @@ func TestGeneratedSDKErrors(t *testing.T) {
 // token) work both ways, and a wrong token is refused.
 func TestGeneratedSDKWithSTS(t *testing.T) {
 	t.Parallel()
-	creds := emulator.Credentials{AccessKeyID: "STS.sdk7", AccessKeySecret: "s3cret", SecurityToken: "token-7"}
-	srv := startEmulator(t, emulator.Options{Credentials: creds})
+	creds := Credentials{AccessKeyID: "STS.sdk7", AccessKeySecret: "s3cret", SecurityToken: "token-7"}
+	srv := newTestEnv(t, Options{Credentials: creds}).srv
 	for _, sig := range signatures {
 		if _, err := sdk7Client(t, srv, sig.algorithm, creds).DescribeRegions(&ecs7.DescribeRegionsRequest{}); err != nil {
 			t.Errorf("%s: %v", sig.name, err)

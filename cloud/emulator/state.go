@@ -80,7 +80,8 @@ type Instance struct {
 	Tags                    []Tag    `json:"tags,omitempty"`
 
 	// Reboot is set while the instance reboots; Status is then Stopping or
-	// Starting, as of the last time the state was read or written.
+	// Starting as of the last write. Reads and writes see the status the
+	// emulator's clock gives it now (see present and settleReboots).
 	Reboot *Reboot `json:"reboot,omitempty"`
 }
 

@@ -15,9 +15,10 @@ import (
 
 const (
 	apiVersion = "2014-05-26"
-	// timestampWindow is how far a request's Timestamp may be from the
-	// server's clock, either way.
+	// timestampWindow is how far a request's time stamp (v1's Timestamp,
+	// v3's x-acs-date) may be from the server's clock, either way.
 	timestampWindow = 15 * time.Minute
+	// timestampLayout is that time stamp: ISO 8601 in UTC, to the second.
 	timestampLayout = "2006-01-02T15:04:05Z"
 	// maxBodyBytes bounds a form body. The largest legitimate parameter is a
 	// PublicKeyBody of a few kilobytes.
