@@ -151,9 +151,10 @@ func (in *ImportKeyPairInput) Validate() error {
 	return checkTags(in.Tags)
 }
 
-// Validate checks delete_key_pairs' arguments. Names are checked loosely
-// (not empty, no '*', at most 128 characters) so that a key pair with a
-// name older rules allowed can still be deleted.
+// Validate checks delete_key_pairs' arguments. A name with '*' is refused
+// first, with its own advice (the tool takes exact names, not patterns);
+// then each name must meet the import rule, the widest a key pair name
+// can be.
 func (in *DeleteKeyPairsInput) Validate() error {
 	if err := checkRegionID(in.RegionID); err != nil {
 		return err
