@@ -208,9 +208,10 @@ func (in *RebootInstancesInput) Validate() error {
 	return checkInstanceList(in.InstanceIDs, true)
 }
 
-// Validate checks rotate_key_pair's arguments. The new key pair's name
-// follows the create rule when the server creates it (no publicKeyBody),
-// and the import rule otherwise.
+// Validate checks rotate_key_pair's arguments. Both names follow the
+// import rule, the widest: whether toKeyPairName may hold a '.' depends on
+// whether that key pair exists already, which only the plan finds out
+// (tools/rotate_key_pair.go refuses the '.' in a name it would create).
 func (in *RotateKeyPairInput) Validate() error {
 	if err := checkRegionID(in.RegionID); err != nil {
 		return err
