@@ -138,8 +138,10 @@ const (
 // forms people paste by mistake: PEM or OpenSSH ("... PRIVATE KEY ..."),
 // or PuTTY's .ppk. Such a body must never be sent anywhere, and never be
 // quoted back.
-func LooksLikePrivateKey(s string) bool {
-	upper := strings.ToUpper(s)
+func LooksLikePrivateKey(s string) bool { return privateKeyMarked(strings.ToUpper(s)) }
+
+// privateKeyMarked is LooksLikePrivateKey for text already in upper case.
+func privateKeyMarked(upper string) bool {
 	return strings.Contains(upper, "PRIVATE KEY") || strings.Contains(upper, "PUTTY-USER-KEY-FILE") ||
 		strings.Contains(upper, "PRIVATE-LINES:")
 }

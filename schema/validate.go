@@ -541,10 +541,13 @@ func checkPublicKeyBody(body string) error {
 	if line == "" {
 		return errorf(codeMissingParameter, "publicKeyBody is required: give %s", keyLineForm)
 	}
-	if LooksLikePrivateKey(body) {
+	// Upper-cased once, for every marker below; the private key check
+	// comes before the size check, so that a large private key is still
+	// called what it is.
+	upper := strings.ToUpper(body)
+	if privateKeyMarked(upper) {
 		return errorf(codePublicKeyBody, "publicKeyBody is a PRIVATE key, not a public key. A private key must never be uploaded or shared, and this one has now passed through the conversation: treat it as exposed and replace it. Give the PUBLIC key instead: %s, which ssh-keygen -y -f <private key file> prints", keyLineForm)
 	}
-	upper := strings.ToUpper(body)
 	if len(body) > PublicKeyBodyMaxBytes {
 		return errorf(codePublicKeyBody, "publicKeyBody has %d bytes; a public key line has at most %d: give %s", len(body), PublicKeyBodyMaxBytes, keyLineForm)
 	}
