@@ -79,6 +79,10 @@ const (
 // keyPairNameBadPrefixes may not start a key pair name.
 var keyPairNameBadPrefixes = []string{"http://", "https://"}
 
+// Instance IDs are "i-" and up to maxInstanceIDChars lower-case letters and
+// digits.
+const maxInstanceIDChars = 64 // after "i-"
+
 // Page sizes and batch sizes of one API request. The tools accept longer
 // lists and the cloud client splits them into batches of these sizes.
 const (

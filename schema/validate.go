@@ -43,8 +43,6 @@ var (
 	})
 )
 
-const maxInstanceIDChars = 64 // after "i-"
-
 // instanceStatuses are the values of describe_instances' status.
 var instanceStatuses = []string{"Pending", "Running", "Starting", "Stopping", "Stopped"}
 
