@@ -25,7 +25,10 @@ import (
 // in flight and may drop queued ones before their responses are written.
 // Here stdin passes through a reader that refuses oversized messages and
 // withholds the end of input until every request read has been answered,
-// and stdout through a writer that sees those answers go out.
+// and stdout through a writer that sees those answers go out. The reader
+// also takes the client's answers to this transport's own elicitation
+// requests off to their waiters, and the writer holds back the response
+// to a request the client cancelled.
 
 const (
 	// maxMessageBytes bounds one incoming message. The largest valid call
@@ -419,8 +422,6 @@ func idKey(raw json.RawMessage) (string, bool) {
 	return fmt.Sprintf("%T:%v", v, v), true
 }
 
-// start records a line read, when it is a request (a method and an id):
-// the server answers it.
 // start records a line read: a request (a method and an id), which the
 // server answers, or the client's cancellation of one in flight.
 func (f *inflight) start(line []byte) {
