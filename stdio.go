@@ -78,7 +78,7 @@ func serveStdio(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdou
 			cfg.errLog.Printf("calls still running %s after the input ended were cancelled", cfg.drain)
 			abort()
 		}}
-	go in.scan(bufio.NewReaderSize(stdin, 64<<10), out, cfg.maxMessage, serveCtx.Done())
+	go in.scan(bufio.NewReaderSize(stdin, 64<<10), cfg.maxMessage, serveCtx.Done())
 
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(cfg.errLog)
@@ -145,13 +145,13 @@ func (r *requestReader) finish() {
 // scan reads stdin line by line for Read, and answers an oversized line
 // itself. It ends with stdin, or when done is closed while it waits to hand
 // on a line (a read of stdin that never returns ends with the process).
-func (r *requestReader) scan(in *bufio.Reader, out *responseWriter, max int, done <-chan struct{}) {
+func (r *requestReader) scan(in *bufio.Reader, max int, done <-chan struct{}) {
 	defer close(r.lines)
 	for {
 		line, long, err := readLine(in, max)
 		switch {
 		case long != nil:
-			out.refuse(long.id(), long.size, max)
+			r.out.refuse(long.id(), long.size, max)
 		case len(bytes.TrimSpace(line)) > 0:
 			select {
 			case r.lines <- line:
