@@ -280,8 +280,7 @@ func (s *stringValue) Set(v string) error {
 	return nil
 }
 
-// durationValue is a positiveDuration (the stdio transport's) with the
-// rule said in words.
+// durationValue is a duration above zero.
 type durationValue struct{ p *time.Duration }
 
 func (d durationValue) String() string {
@@ -292,12 +291,14 @@ func (d durationValue) String() string {
 }
 
 func (d durationValue) Set(s string) error {
-	if _, err := time.ParseDuration(s); err != nil {
+	v, err := time.ParseDuration(s)
+	if err != nil {
 		return errors.New("not a duration; use a number with a unit, e.g. 30s, 2m or 1h30m")
 	}
-	if err := (*positiveDuration)(d.p).Set(s); err != nil {
+	if v <= 0 {
 		return errors.New("not above zero; use a duration such as 30s or 2m")
 	}
+	*d.p = v
 	return nil
 }
 

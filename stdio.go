@@ -486,20 +486,3 @@ func (f *inflight) idle() <-chan struct{} {
 	defer f.mu.Unlock()
 	return f.empty
 }
-
-// positiveDuration is a flag.Value for a duration above zero.
-type positiveDuration time.Duration
-
-func (d *positiveDuration) String() string { return time.Duration(*d).String() }
-
-func (d *positiveDuration) Set(s string) error {
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	if v <= 0 {
-		return fmt.Errorf("%s is not above zero", v)
-	}
-	*d = positiveDuration(v)
-	return nil
-}

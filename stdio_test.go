@@ -286,26 +286,6 @@ func TestLongLineID(t *testing.T) {
 	}
 }
 
-func TestPositiveDuration(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"30s", 30 * time.Second, true},
-		{"2m", 2 * time.Minute, true},
-		{"0s", 0, false},
-		{"-1s", 0, false},
-		{"soon", 0, false},
-	} {
-		var d positiveDuration
-		err := d.Set(tc.in)
-		if (err == nil) != tc.ok || time.Duration(d) != tc.want {
-			t.Errorf("Set(%q) = %s, %v", tc.in, time.Duration(d), err)
-		}
-	}
-}
-
 // Over stdio, every progress notification of a call is written before its
 // response: after the response the token means nothing to the client (MCP:
 // progress stops once the operation completes; the TypeScript SDK reports
