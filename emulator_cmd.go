@@ -28,7 +28,7 @@ Flags:
 
 // runEmulator serves the emulator until SIGINT or SIGTERM.
 func runEmulator(c *cli, args []string) error {
-	f := newFlagSet("ecs-keypair-mcp emulator", emulatorUsage, false)
+	f := newFlagSet("ecs-keypair-mcp emulator", emulatorUsage)
 	listen, stateDir, seedFile, keyID, keySecret, logLevel := "127.0.0.1:0", "", "", "", "", "info"
 	var allowRemote bool
 	f.stringVar(&listen, "listen", "ADDR", "address to listen on; port 0 picks a free port (default 127.0.0.1:0)")

@@ -58,7 +58,7 @@ Exit status: 0 done; 1 failed, or the tool reported an error; 2 called wrongly.
 
 func newServerFlags() (*serverConfig, *flagSet) {
 	cfg := &serverConfig{timeout: tools.DefaultCallTimeout, approvalTimeout: tools.DefaultApprovalTimeout}
-	f := newFlagSet("ecs-keypair-mcp", serverUsage, true)
+	f := newFlagSet("ecs-keypair-mcp", serverUsage)
 	f.boolVar(&cfg.sandbox, "sandbox", "use the embedded ECS emulator on a loopback port instead of Alibaba Cloud")
 	f.stringVar(&cfg.stateDir, "state-dir", "DIR", "sandbox state (default $XDG_STATE_HOME/ecs-keypair-mcp, else ~/.local/state/ecs-keypair-mcp)")
 	f.stringVar(&cfg.seed, "seed", "FILE", "the world a new sandbox state starts from: regions, resource groups, instances, as JSON (default: the built-in one)")
@@ -86,16 +86,15 @@ type flagSet struct {
 	command string // for messages: "ecs-keypair-mcp", "ecs-keypair-mcp emulator"
 	usage   string
 	trailer string // help after the flags
-	fromEnv bool   // also read ECS_KEYPAIR_MCP_<FLAG>
 	fs      *flag.FlagSet
 	args    map[string]string // flag name -> its value's placeholder in help ("" for booleans)
 	order   []string          // in the order help lists them
 }
 
-func newFlagSet(command, usage string, fromEnv bool) *flagSet {
+func newFlagSet(command, usage string) *flagSet {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // parse reports its own errors
-	return &flagSet{command: command, usage: usage, fromEnv: fromEnv, fs: fs, args: map[string]string{}}
+	return &flagSet{command: command, usage: usage, fs: fs, args: map[string]string{}}
 }
 
 func (f *flagSet) value(v flag.Value, name, arg, usage string) {
@@ -169,11 +168,10 @@ func (f *flagSet) unknown(name string) error {
 }
 
 // applyEnvironment gives every flag not set on the command line the value
-// of ECS_KEYPAIR_MCP_<FLAG> (upper case, '-' as '_'), if that is set.
+// of ECS_KEYPAIR_MCP_<FLAG> (upper case, '-' as '_'), if that is set. Only
+// the main command's flags are read from the environment; the emulator's
+// are not.
 func (f *flagSet) applyEnvironment(env func(string) (string, bool)) error {
-	if !f.fromEnv {
-		return nil
-	}
 	set := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for _, name := range f.order {
