@@ -105,13 +105,11 @@ func (c *catalog) hiddenLines() []string {
 func (c *catalog) unknownTool(name string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no tool is called %q", name)
-	best, bestDist := "", 4
-	for _, t := range c.tools {
-		if d := editDistance(name, t.Definition.Name); d < bestDist {
-			best, bestDist = t.Definition.Name, d
-		}
+	all := make([]string, len(c.tools))
+	for i, t := range c.tools {
+		all[i] = t.Definition.Name
 	}
-	if best != "" {
+	if best := closest(name, all); best != "" {
 		fmt.Fprintf(&b, "; did you mean %s?", best)
 	}
 	fmt.Fprintf(&b, "\nthe tools: %s", strings.Join(c.names(false), ", "))

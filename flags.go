@@ -155,13 +155,7 @@ func (f *flagSet) parse(args []string) (positional []string, help bool, err erro
 
 // unknown says a flag does not exist, and which one may have been meant.
 func (f *flagSet) unknown(name string) error {
-	best, bestDist := "", 4
-	for _, n := range f.order {
-		if d := editDistance(name, n); d < bestDist || strings.HasPrefix(n, name) && d <= bestDist {
-			best, bestDist = n, d
-		}
-	}
-	if best != "" {
+	if best := closest(name, f.order); best != "" {
 		return f.usagef("unknown flag --%s: did you mean --%s?", name, best)
 	}
 	return f.usagef("unknown flag --%s", name)
@@ -222,6 +216,20 @@ func minutes(d time.Duration) string {
 		return seconds(d)
 	}
 	return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+}
+
+// closest is the candidate name was likely meant to be, for "did you
+// mean": one within an edit distance of 3, or of 4 when it starts with
+// name, the nearest; on a tie, the last that starts with name, else the
+// first. "" when none is that near.
+func closest(name string, candidates []string) string {
+	best, bestDist := "", 4
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestDist || strings.HasPrefix(c, name) && d <= bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
 }
 
 // editDistance is the Levenshtein distance, for "did you mean".
