@@ -234,7 +234,7 @@ func runCall(c *cli, cfg *serverConfig, args []string, help bool) error {
 				msg: fmt.Sprintf("the arguments of %s must be one JSON object, e.g. '{\"regionId\":\"cn-hangzhou\"}'", name)}
 		}
 	}
-	logger := newLogger(cfg, "warn", c.stderr)
+	logger := newLogger(cfg.logLevel, "warn", c.stderr)
 	b, err := newBackend(c, cfg, logger)
 	if err != nil {
 		return err

@@ -32,15 +32,15 @@ func newMCPServer(deps tools.Deps, readOnly bool) *server.MCPServer {
 	return s
 }
 
-// newLogger logs to stderr at the --log-level, or at fallback when the
-// flag was not given.
-func newLogger(cfg *serverConfig, fallback string, stderr io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLogLevel(cfg.logLevel, fallback)}))
+// newLogger logs to stderr at level, a --log-level value, or at fallback
+// when the flag was not given ("").
+func newLogger(level, fallback string, stderr io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLogLevel(level, fallback)}))
 }
 
 // runServe serves MCP over stdio until stdin closes or a signal arrives.
 func runServe(c *cli, cfg *serverConfig) error {
-	logger := newLogger(cfg, "info", c.stderr)
+	logger := newLogger(cfg.logLevel, "info", c.stderr)
 	b, err := newBackend(c, cfg, logger)
 	if err != nil {
 		return err
