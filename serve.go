@@ -58,11 +58,13 @@ func runServe(c *cli, cfg *serverConfig) error {
 	return nil
 }
 
-// runTools prints the tool definitions as clients see them in tools/list.
+// runTools prints the tool definitions as clients see them in tools/list:
+// a client that can ask its user, which --require-approval hides nothing
+// from.
 func runTools(c *cli, cfg *serverConfig) error {
 	var list []mcp.Tool
 	for _, t := range tools.All(tools.Deps{Regions: cfg.regions}) {
-		if cfg.readOnly && !t.ReadOnly() {
+		if tools.HiddenBy(t, cfg.readOnly, cfg.requireApproval, true) != "" {
 			continue
 		}
 		list = append(list, t.Definition)
