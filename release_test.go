@@ -81,6 +81,60 @@ func releaseVersion(t *testing.T) string {
 	return string(m[1])
 }
 
+// requireServerReads fails the test unless the server reads key, an
+// ECS_KEYPAIR_MCP_<FLAG> variable. Set to a value its flag refuses, key
+// makes the command line fail with exit status 2 and a message that names
+// it. A flag that takes any text (a name, a path) refuses nothing, so its
+// variable is given a value whose effect shows instead (stringFlagProbes).
+func requireServerReads(t *testing.T, key string) {
+	t.Helper()
+	suffix, ok := strings.CutPrefix(key, "ECS_KEYPAIR_MCP_")
+	name := strings.ToLower(strings.ReplaceAll(suffix, "_", "-"))
+	_, flags := newServerFlags()
+	fl := flags.fs.Lookup(name)
+	if !ok || fl == nil {
+		t.Errorf("%s: the server has no flag --%s", key, name)
+		return
+	}
+	const refused = "maybe"
+	if fl.Value.Set(refused) != nil {
+		_, stderr, code := runCLI(t, map[string]string{key: refused}, "tools")
+		if code != exitUsage || !strings.Contains(stderr, key+`="`+refused+`"`) {
+			t.Errorf("%s=%s: exit %d, stderr %q; want exit 2 and a message that names %s", key, refused, code, stderr, key)
+		}
+		return
+	}
+	probe, ok := stringFlagProbes[name]
+	if !ok {
+		t.Errorf("%s: --%s takes any text, and no probe checks that the server reads the variable: add one to stringFlagProbes", key, name)
+		return
+	}
+	value, want := probe(t)
+	_, stderr, code := runCLI(t, map[string]string{key: value}, "call", "describe_regions")
+	if code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("%s=%s, call describe_regions: exit %d, stderr %q; want exit 1 and %q", key, value, code, stderr, want)
+	}
+}
+
+// stringFlagProbes give, for a flag that takes any text, a value that
+// makes call describe_regions fail (without the sandbox, before any
+// request) and what stderr then says about it.
+var stringFlagProbes = map[string]func(t *testing.T) (value, want string){
+	// A profile nobody has: no credentials for it.
+	"profile": func(t *testing.T) (string, string) {
+		return "probe-profile", `profile "probe-profile"`
+	},
+	// An audit log under a regular file cannot be opened.
+	"audit-log": func(t *testing.T) (string, string) {
+		file := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(file, "audit.log")
+		return path, "audit log: open " + path
+	},
+}
+
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -252,6 +306,7 @@ func TestServerJSON(t *testing.T) {
 			t.Errorf("variable %s: format %q, README's --%s %s", e.Name, e.Format, name, f.placeholder)
 		}
 		note(name, "variable "+e.Name)
+		requireServerReads(t, e.Name)
 		for _, v := range []string{e.Default, "true", "false"} {
 			if v == "" || e.Format != "boolean" {
 				continue
@@ -368,6 +423,7 @@ func TestBundleManifest(t *testing.T) {
 			if name := strings.ToLower(strings.ReplaceAll(suffix, "_", "-")); flags.fs.Lookup(name) == nil || envName(name) != key {
 				t.Errorf("env %s: no flag reads it", key)
 			}
+			requireServerReads(t, key)
 		} else if key != "ALIBABA_CLOUD_ACCESS_KEY_ID" && key != "ALIBABA_CLOUD_ACCESS_KEY_SECRET" {
 			t.Errorf("env %s: neither a credential nor ECS_KEYPAIR_MCP_<FLAG>", key)
 		}
