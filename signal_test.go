@@ -161,21 +161,21 @@ func (a *arrivals) waitFor(t *testing.T, action string) {
 	}
 }
 
-// slowCloud is an emulator on a loopback port whose action is slowed by
-// latency, and the environment that gives the server its credentials.
-func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Emulator, *httptest.Server, *arrivals, []string) {
+// fakeCloud is an emulator of the test seed with faults, served on a
+// loopback port through the handler front wraps around it, and the
+// environment that gives the built server its credentials. All of it
+// closes when the test ends.
+func fakeCloud(t *testing.T, faults emulator.FaultPlan, front func(*emulator.Emulator) http.Handler) (*emulator.Emulator, *httptest.Server, []string) {
 	t.Helper()
 	seed, err := emulator.LoadSeed(filepath.Join("testdata", "seed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true,
-		Faults: emulator.FaultPlan{PerAction: map[string]emulator.Faults{action: {Latency: latency}}}})
+	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true, Faults: faults})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &arrivals{next: emu, arrived: make(chan string, 100)}
-	srv := httptest.NewServer(a)
+	srv := httptest.NewServer(front(emu))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
@@ -185,6 +185,19 @@ func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Em
 	env := cleanEnv(t, // no profile, no ~/.aliyun
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+creds.AccessKeyID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+creds.AccessKeySecret)
+	return emu, srv, env
+}
+
+// slowCloud is a fakeCloud whose action is slowed by latency, and that
+// says when a request of an action arrives.
+func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Emulator, *httptest.Server, *arrivals, []string) {
+	t.Helper()
+	var a *arrivals
+	emu, srv, env := fakeCloud(t, emulator.FaultPlan{PerAction: map[string]emulator.Faults{action: {Latency: latency}}},
+		func(emu *emulator.Emulator) http.Handler {
+			a = &arrivals{next: emu, arrived: make(chan string, 100)}
+			return a
+		})
 	return emu, srv, a, env
 }
 
