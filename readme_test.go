@@ -45,6 +45,23 @@ func readmeLines(t *testing.T, heading string) ([]string, int) {
 	return lines, i + 1
 }
 
+// readmeSection is the text of README.md from heading to the next heading
+// of the same level (or the end).
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	lines, i := readmeLines(t, heading)
+	level := heading[:strings.Index(heading, " ")+1] // "## "
+	end := i
+	for end < len(lines) && !strings.HasPrefix(lines[end], level) {
+		end++
+	}
+	section := strings.Join(lines[i-1:end], "\n")
+	if end < len(lines) {
+		section += "\n"
+	}
+	return section
+}
+
 // walkThrough returns the commands of README's walk-through: in its fenced
 // blocks, each line starting with "$ " and the lines under it.
 func walkThrough(t *testing.T) []readmeCommand {
@@ -268,11 +285,7 @@ func TestREADMEQuickStart(t *testing.T) {
 // clients that cannot elicit.
 func TestREADMEInstallAndTroubleshooting(t *testing.T) {
 	t.Parallel()
-	goMod, err := os.ReadFile("go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)[1]
+	module := goModule(t)
 	release, err := os.ReadFile(".ci/release")
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +295,7 @@ func TestREADMEInstallAndTroubleshooting(t *testing.T) {
 	}
 	for section, wants := range map[string][]string{
 		"## Install": {
-			"go install " + string(module) + "@latest", "$(go env GOPATH)/bin", "~/go/bin", "PATH",
+			"go install " + module + "@latest", "$(go env GOPATH)/bin", "~/go/bin", "PATH",
 			"SHA256SUMS", "ecs-keypair-mcp_${VERSION}_${OS}_${ARCH}", "sha256sum -c", ".mcpb", "Claude Desktop",
 		},
 		"## Troubleshooting": {

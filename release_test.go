@@ -31,27 +31,6 @@ type readmeFlag struct {
 	placeholder string // "" for a boolean flag
 }
 
-// readmeSection is the text of README.md from the heading to the next
-// heading of the same level.
-func readmeSection(t *testing.T, heading string) string {
-	t.Helper()
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(readme)
-	level := heading[:strings.Index(heading, " ")+1] // "## "
-	start := strings.Index(text, "\n"+heading+"\n")
-	if start < 0 {
-		t.Fatalf("README.md has no %q heading", heading)
-	}
-	section := text[start+1:]
-	if end := strings.Index(section[len(heading):], "\n"+level); end >= 0 {
-		section = section[:len(heading)+end+1]
-	}
-	return section
-}
-
 // readmeFlags are the flags README's Flags table lists, by name.
 func readmeFlags(t *testing.T) map[string]readmeFlag {
 	t.Helper()
@@ -133,6 +112,20 @@ var stringFlagProbes = map[string]func(t *testing.T) (value, want string){
 		path := filepath.Join(file, "audit.log")
 		return path, "audit log: open " + path
 	},
+}
+
+// goModule is go.mod's module path.
+func goModule(t *testing.T) string {
+	t.Helper()
+	goMod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)
+	if m == nil {
+		t.Fatal("go.mod has no module line")
+	}
+	return string(m[1])
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -231,13 +224,9 @@ func TestServerJSON(t *testing.T) {
 		t.Fatalf("%d packages, want the Go module alone", len(s.Packages))
 	}
 	p := s.Packages[0]
-	goMod, err := os.ReadFile("go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)
-	if p.RegistryType != "go" || p.Identifier != string(module[1]) || p.Version != "v"+s.Version || p.Transport.Type != "stdio" {
-		t.Errorf("package %s %s %s over %s; want go %s v%s over stdio", p.RegistryType, p.Identifier, p.Version, p.Transport.Type, module[1], s.Version)
+	module := goModule(t)
+	if p.RegistryType != "go" || p.Identifier != module || p.Version != "v"+s.Version || p.Transport.Type != "stdio" {
+		t.Errorf("package %s %s %s over %s; want go %s v%s over stdio", p.RegistryType, p.Identifier, p.Version, p.Transport.Type, module, s.Version)
 	}
 
 	flags := readmeFlags(t)
