@@ -131,13 +131,12 @@ func newReadmeShell(t *testing.T) *readmeShell {
 	if err := os.Symlink(binary, filepath.Join(dir, "ecs-keypair-mcp")); err != nil {
 		t.Fatal(err)
 	}
-	return &readmeShell{dir: dir, env: []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+	// The home is in dir, beside the binary, rather than cleanEnv's own.
+	return &readmeShell{dir: dir, env: cleanEnv(t,
+		"HOME="+home,
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
 		"LC_ALL=C", // ls, sort and the like as the README shows them
-	}}
+	)}
 }
 
 // run runs one command with bash -c and returns what a terminal would
