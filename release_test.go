@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -526,48 +525,31 @@ func TestBundleManifest(t *testing.T) {
 
 // stdioExchange starts cmd as an MCP client does, sends the lines, and
 // returns the responses by ID once every request has one; then it closes
-// stdin and waits for the server to exit.
+// stdin and waits for the server to exit with status 0.
 func stdioExchange(t *testing.T, cmd *exec.Cmd, lines ...string) map[int]json.RawMessage {
 	t.Helper()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
+	p := startProcess(t, cmd)
 	requests := 0
 	for _, line := range lines {
 		if strings.Contains(line, `"id":`) {
 			requests++
 		}
-		fmt.Fprintln(stdin, line)
+		p.send(line)
 	}
 	got := map[int]json.RawMessage{}
-	scanner := bufio.NewScanner(stdout)
-	scanner.Buffer(make([]byte, 1<<20), 1<<20)
-	for len(got) < requests && scanner.Scan() {
-		var msg struct {
-			ID *int `json:"id"`
-		}
-		if err := json.Unmarshal(scanner.Bytes(), &msg); err != nil {
-			t.Fatalf("stdout line is not JSON: %q", scanner.Text())
-		}
-		if msg.ID != nil {
-			got[*msg.ID] = append(json.RawMessage(nil), scanner.Bytes()...)
+	for len(got) < requests {
+		m := p.next()
+		if id, ok := m["id"].(float64); ok {
+			raw, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[int(id)] = raw
 		}
 	}
-	stdin.Close()
-	if err := cmd.Wait(); err != nil || len(got) < requests {
-		t.Fatalf("%d of %d answers, exit %v; stderr:\n%s", len(got), requests, err, stderr.String())
+	p.stdin.Close()
+	if _, code := p.exit(60 * time.Second); code != 0 {
+		t.Fatalf("exit %d after %d answers; stderr:\n%s", code, len(got), p.stderr.String())
 	}
 	return got
 }

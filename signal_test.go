@@ -19,8 +19,8 @@ import (
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
 )
 
-// serverProcess is the built server, serving MCP on its stdin and stdout
-// as an MCP client runs it.
+// serverProcess is the built server (or a command that runs it), serving
+// MCP on its stdin and stdout as an MCP client runs it.
 type serverProcess struct {
 	t      *testing.T
 	cmd    *exec.Cmd
@@ -33,11 +33,26 @@ type serverProcess struct {
 	bad []string // stdout lines that are not JSON-RPC
 }
 
+// startServer starts the built server with env and args, and initializes
+// the session.
 func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 	t.Helper()
-	p := &serverProcess{t: t, msgs: make(chan map[string]any, 1000), stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(binary, args...)
-	p.cmd.Env = env
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	p := startProcess(t, cmd)
+	p.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
+	if m := p.next(); m["id"] != 1.0 || m["result"] == nil {
+		t.Fatalf("initialize: %v; stderr:\n%s", m, p.stderr.String())
+	}
+	p.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	return p
+}
+
+// startProcess starts cmd, a server, with pipes on its stdin and stdout;
+// the test's end kills it.
+func startProcess(t *testing.T, cmd *exec.Cmd) *serverProcess {
+	t.Helper()
+	p := &serverProcess{t: t, cmd: cmd, msgs: make(chan map[string]any, 1000), stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -74,11 +89,6 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 			t.Error("stderr holds a private key")
 		}
 	})
-	p.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
-	if m := p.next(); m["id"] != 1.0 || m["result"] == nil {
-		t.Fatalf("initialize: %v; stderr:\n%s", m, p.stderr.String())
-	}
-	p.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	return p
 }
 
