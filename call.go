@@ -24,7 +24,7 @@ prints its structured result as JSON on stdout. The error, a preview's
 summary and the progress of long calls go to stderr. The arguments are one
 JSON object, quoted for the shell, e.g.
   ecs-keypair-mcp --sandbox call describe_instances '{"regionId":"cn-hangzhou"}'
-Exit status: 0 done; 1 the tool reported an error; 2 called wrongly.
+Exit status: 0 done; 1 failed, or the tool reported an error; 2 called wrongly.
 `
 
 // catalog is the tools as one command line sees them: every tool, and the
