@@ -24,7 +24,7 @@ prints its structured result as JSON on stdout. The error, a preview's
 summary and the progress of long calls go to stderr. The arguments are one
 JSON object, quoted for the shell, e.g.
   ecs-keypair-mcp --sandbox call describe_instances '{"regionId":"cn-hangzhou"}'
-Exit status: 0 done; 1 the tool reported an error; 2 called wrongly.
+Exit status: 0 done; 1 failed, or the tool reported an error; 2 called wrongly.
 `
 
 // catalog is the tools as one command line sees them: every tool, and the
@@ -105,13 +105,11 @@ func (c *catalog) hiddenLines() []string {
 func (c *catalog) unknownTool(name string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no tool is called %q", name)
-	best, bestDist := "", 4
-	for _, t := range c.tools {
-		if d := editDistance(name, t.Definition.Name); d < bestDist {
-			best, bestDist = t.Definition.Name, d
-		}
+	all := make([]string, len(c.tools))
+	for i, t := range c.tools {
+		all[i] = t.Definition.Name
 	}
-	if best != "" {
+	if best := closest(name, all); best != "" {
 		fmt.Fprintf(&b, "; did you mean %s?", best)
 	}
 	fmt.Fprintf(&b, "\nthe tools: %s", strings.Join(c.names(false), ", "))
@@ -236,7 +234,7 @@ func runCall(c *cli, cfg *serverConfig, args []string, help bool) error {
 				msg: fmt.Sprintf("the arguments of %s must be one JSON object, e.g. '{\"regionId\":\"cn-hangzhou\"}'", name)}
 		}
 	}
-	logger := newLogger(cfg, "warn", c.stderr)
+	logger := newLogger(cfg.logLevel, "warn", c.stderr)
 	b, err := newBackend(c, cfg, logger)
 	if err != nil {
 		return err

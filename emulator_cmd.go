@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -28,8 +27,8 @@ Flags:
 
 // runEmulator serves the emulator until SIGINT or SIGTERM.
 func runEmulator(c *cli, args []string) error {
-	f := newFlagSet("ecs-keypair-mcp emulator", emulatorUsage, false)
-	listen, stateDir, seedFile, keyID, keySecret, logLevel := "127.0.0.1:0", "", "", "", "", "info"
+	f := newFlagSet("ecs-keypair-mcp emulator", emulatorUsage)
+	listen, stateDir, seedFile, keyID, keySecret, logLevel := "127.0.0.1:0", "", "", "", "", ""
 	var allowRemote bool
 	f.stringVar(&listen, "listen", "ADDR", "address to listen on; port 0 picks a free port (default 127.0.0.1:0)")
 	f.stringVar(&stateDir, "state-dir", "DIR", "keep the state in DIR, shared safely with other processes (default: in memory)")
@@ -60,7 +59,7 @@ func runEmulator(c *cli, args []string) error {
 	if !loopback && !allowRemote {
 		return f.usagef("--listen=%q is not a loopback address; add --allow-remote to serve it anyway", listen)
 	}
-	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: parseLogLevel(logLevel, "info")}))
+	logger := newLogger(logLevel, "info", c.stderr)
 	seed, err := seedFrom(seedFile)
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ Exit status: 0 done; 1 failed, or the tool reported an error; 2 called wrongly.
 
 func newServerFlags() (*serverConfig, *flagSet) {
 	cfg := &serverConfig{timeout: tools.DefaultCallTimeout, approvalTimeout: tools.DefaultApprovalTimeout}
-	f := newFlagSet("ecs-keypair-mcp", serverUsage, true)
+	f := newFlagSet("ecs-keypair-mcp", serverUsage)
 	f.boolVar(&cfg.sandbox, "sandbox", "use the embedded ECS emulator on a loopback port instead of Alibaba Cloud")
 	f.stringVar(&cfg.stateDir, "state-dir", "DIR", "sandbox state (default $XDG_STATE_HOME/ecs-keypair-mcp, else ~/.local/state/ecs-keypair-mcp)")
 	f.stringVar(&cfg.seed, "seed", "FILE", "the world a new sandbox state starts from: regions, resource groups, instances, as JSON (default: the built-in one)")
@@ -86,16 +86,15 @@ type flagSet struct {
 	command string // for messages: "ecs-keypair-mcp", "ecs-keypair-mcp emulator"
 	usage   string
 	trailer string // help after the flags
-	fromEnv bool   // also read ECS_KEYPAIR_MCP_<FLAG>
 	fs      *flag.FlagSet
 	args    map[string]string // flag name -> its value's placeholder in help ("" for booleans)
 	order   []string          // in the order help lists them
 }
 
-func newFlagSet(command, usage string, fromEnv bool) *flagSet {
+func newFlagSet(command, usage string) *flagSet {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // parse reports its own errors
-	return &flagSet{command: command, usage: usage, fromEnv: fromEnv, fs: fs, args: map[string]string{}}
+	return &flagSet{command: command, usage: usage, fs: fs, args: map[string]string{}}
 }
 
 func (f *flagSet) value(v flag.Value, name, arg, usage string) {
@@ -156,24 +155,17 @@ func (f *flagSet) parse(args []string) (positional []string, help bool, err erro
 
 // unknown says a flag does not exist, and which one may have been meant.
 func (f *flagSet) unknown(name string) error {
-	best, bestDist := "", 4
-	for _, n := range f.order {
-		if d := editDistance(name, n); d < bestDist || strings.HasPrefix(n, name) && d <= bestDist {
-			best, bestDist = n, d
-		}
-	}
-	if best != "" {
+	if best := closest(name, f.order); best != "" {
 		return f.usagef("unknown flag --%s: did you mean --%s?", name, best)
 	}
 	return f.usagef("unknown flag --%s", name)
 }
 
 // applyEnvironment gives every flag not set on the command line the value
-// of ECS_KEYPAIR_MCP_<FLAG> (upper case, '-' as '_'), if that is set.
+// of ECS_KEYPAIR_MCP_<FLAG> (upper case, '-' as '_'), if that is set. Only
+// the main command's flags are read from the environment; the emulator's
+// are not.
 func (f *flagSet) applyEnvironment(env func(string) (string, bool)) error {
-	if !f.fromEnv {
-		return nil
-	}
 	set := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for _, name := range f.order {
@@ -224,6 +216,20 @@ func minutes(d time.Duration) string {
 		return seconds(d)
 	}
 	return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+}
+
+// closest is the candidate name was likely meant to be, for "did you
+// mean": one within an edit distance of 3, or of 4 when it starts with
+// name, the nearest; on a tie, the last that starts with name, else the
+// first. "" when none is that near.
+func closest(name string, candidates []string) string {
+	best, bestDist := "", 4
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestDist || strings.HasPrefix(c, name) && d <= bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
 }
 
 // editDistance is the Levenshtein distance, for "did you mean".
@@ -280,8 +286,7 @@ func (s *stringValue) Set(v string) error {
 	return nil
 }
 
-// durationValue is a positiveDuration (the stdio transport's) with the
-// rule said in words.
+// durationValue is a duration above zero.
 type durationValue struct{ p *time.Duration }
 
 func (d durationValue) String() string {
@@ -292,12 +297,14 @@ func (d durationValue) String() string {
 }
 
 func (d durationValue) Set(s string) error {
-	if _, err := time.ParseDuration(s); err != nil {
+	v, err := time.ParseDuration(s)
+	if err != nil {
 		return errors.New("not a duration; use a number with a unit, e.g. 30s, 2m or 1h30m")
 	}
-	if err := (*positiveDuration)(d.p).Set(s); err != nil {
+	if v <= 0 {
 		return errors.New("not above zero; use a duration such as 30s or 2m")
 	}
+	*d.p = v
 	return nil
 }
 

@@ -45,6 +45,23 @@ func readmeLines(t *testing.T, heading string) ([]string, int) {
 	return lines, i + 1
 }
 
+// readmeSection is the text of README.md from heading to the next heading
+// of the same level (or the end).
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	lines, i := readmeLines(t, heading)
+	level := heading[:strings.Index(heading, " ")+1] // "## "
+	end := i
+	for end < len(lines) && !strings.HasPrefix(lines[end], level) {
+		end++
+	}
+	section := strings.Join(lines[i-1:end], "\n")
+	if end < len(lines) {
+		section += "\n"
+	}
+	return section
+}
+
 // walkThrough returns the commands of README's walk-through: in its fenced
 // blocks, each line starting with "$ " and the lines under it.
 func walkThrough(t *testing.T) []readmeCommand {
@@ -114,13 +131,12 @@ func newReadmeShell(t *testing.T) *readmeShell {
 	if err := os.Symlink(binary, filepath.Join(dir, "ecs-keypair-mcp")); err != nil {
 		t.Fatal(err)
 	}
-	return &readmeShell{dir: dir, env: []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+	// The home is in dir, beside the binary, rather than cleanEnv's own.
+	return &readmeShell{dir: dir, env: cleanEnv(t,
+		"HOME="+home,
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
 		"LC_ALL=C", // ls, sort and the like as the README shows them
-	}}
+	)}
 }
 
 // run runs one command with bash -c and returns what a terminal would
@@ -268,11 +284,7 @@ func TestREADMEQuickStart(t *testing.T) {
 // clients that cannot elicit.
 func TestREADMEInstallAndTroubleshooting(t *testing.T) {
 	t.Parallel()
-	goMod, err := os.ReadFile("go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)[1]
+	module := goModule(t)
 	release, err := os.ReadFile(".ci/release")
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +294,7 @@ func TestREADMEInstallAndTroubleshooting(t *testing.T) {
 	}
 	for section, wants := range map[string][]string{
 		"## Install": {
-			"go install " + string(module) + "@latest", "$(go env GOPATH)/bin", "~/go/bin", "PATH",
+			"go install " + module + "@latest", "$(go env GOPATH)/bin", "~/go/bin", "PATH",
 			"SHA256SUMS", "ecs-keypair-mcp_${VERSION}_${OS}_${ARCH}", "sha256sum -c", ".mcpb", "Claude Desktop",
 		},
 		"## Troubleshooting": {

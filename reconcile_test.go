@@ -38,20 +38,11 @@ func (h holdAfter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // stderr and in the audit log, with what to do.
 func TestStartReconcilesAKilledCreate(t *testing.T) {
 	t.Parallel()
-	seed, err := emulator.LoadSeed(filepath.Join("testdata", "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	hold := holdAfter{emu: emu, arrived: make(chan struct{}, 1)}
-	srv := httptest.NewServer(hold)
-	defer func() { srv.CloseClientConnections(); srv.Close() }()
-	creds := emu.Credentials()
-	env := cleanEnv(t, "ALIBABA_CLOUD_ACCESS_KEY_ID="+creds.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+creds.AccessKeySecret)
+	var hold holdAfter
+	_, srv, env := fakeCloud(t, emulator.FaultPlan{}, func(emu *emulator.Emulator) http.Handler {
+		hold = holdAfter{emu: emu, arrived: make(chan struct{}, 1)}
+		return hold
+	})
 	dir := t.TempDir()
 	keys, audit := filepath.Join(dir, "keys"), filepath.Join(dir, "audit.log")
 	args := []string{"--endpoint", srv.URL, "--private-key-dir", keys, "--audit-log", audit}

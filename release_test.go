@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,27 +30,6 @@ type readmeFlag struct {
 	placeholder string // "" for a boolean flag
 }
 
-// readmeSection is the text of README.md from the heading to the next
-// heading of the same level.
-func readmeSection(t *testing.T, heading string) string {
-	t.Helper()
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(readme)
-	level := heading[:strings.Index(heading, " ")+1] // "## "
-	start := strings.Index(text, "\n"+heading+"\n")
-	if start < 0 {
-		t.Fatalf("README.md has no %q heading", heading)
-	}
-	section := text[start+1:]
-	if end := strings.Index(section[len(heading):], "\n"+level); end >= 0 {
-		section = section[:len(heading)+end+1]
-	}
-	return section
-}
-
 // readmeFlags are the flags README's Flags table lists, by name.
 func readmeFlags(t *testing.T) map[string]readmeFlag {
 	t.Helper()
@@ -77,6 +55,74 @@ func releaseVersion(t *testing.T) string {
 	m := regexp.MustCompile(`(?m)^## \[(\d+\.\d+\.\d+[^\]]*)\] - (unreleased|\d{4}-\d{2}-\d{2})$`).FindSubmatch(changelog)
 	if m == nil {
 		t.Fatal(`CHANGELOG.md has no release section "## [X.Y.Z] - unreleased" or "## [X.Y.Z] - YYYY-MM-DD"`)
+	}
+	return string(m[1])
+}
+
+// requireServerReads fails the test unless the server reads key, an
+// ECS_KEYPAIR_MCP_<FLAG> variable. Set to a value its flag refuses, key
+// makes the command line fail with exit status 2 and a message that names
+// it. A flag that takes any text (a name, a path) refuses nothing, so its
+// variable is given a value whose effect shows instead (stringFlagProbes).
+func requireServerReads(t *testing.T, key string) {
+	t.Helper()
+	suffix, ok := strings.CutPrefix(key, "ECS_KEYPAIR_MCP_")
+	name := strings.ToLower(strings.ReplaceAll(suffix, "_", "-"))
+	_, flags := newServerFlags()
+	fl := flags.fs.Lookup(name)
+	if !ok || fl == nil {
+		t.Errorf("%s: the server has no flag --%s", key, name)
+		return
+	}
+	const refused = "maybe"
+	if fl.Value.Set(refused) != nil {
+		_, stderr, code := runCLI(t, map[string]string{key: refused}, "tools")
+		if code != exitUsage || !strings.Contains(stderr, key+`="`+refused+`"`) {
+			t.Errorf("%s=%s: exit %d, stderr %q; want exit 2 and a message that names %s", key, refused, code, stderr, key)
+		}
+		return
+	}
+	probe, ok := stringFlagProbes[name]
+	if !ok {
+		t.Errorf("%s: --%s takes any text, and no probe checks that the server reads the variable: add one to stringFlagProbes", key, name)
+		return
+	}
+	value, want := probe(t)
+	_, stderr, code := runCLI(t, map[string]string{key: value}, "call", "describe_regions")
+	if code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("%s=%s, call describe_regions: exit %d, stderr %q; want exit 1 and %q", key, value, code, stderr, want)
+	}
+}
+
+// stringFlagProbes give, for a flag that takes any text, a value that
+// makes call describe_regions fail (without the sandbox, before any
+// request) and what stderr then says about it.
+var stringFlagProbes = map[string]func(t *testing.T) (value, want string){
+	// A profile nobody has: no credentials for it.
+	"profile": func(t *testing.T) (string, string) {
+		return "probe-profile", `profile "probe-profile"`
+	},
+	// An audit log under a regular file cannot be opened.
+	"audit-log": func(t *testing.T) (string, string) {
+		file := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(file, "audit.log")
+		return path, "audit log: open " + path
+	},
+}
+
+// goModule is go.mod's module path.
+func goModule(t *testing.T) string {
+	t.Helper()
+	goMod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)
+	if m == nil {
+		t.Fatal("go.mod has no module line")
 	}
 	return string(m[1])
 }
@@ -177,13 +223,9 @@ func TestServerJSON(t *testing.T) {
 		t.Fatalf("%d packages, want the Go module alone", len(s.Packages))
 	}
 	p := s.Packages[0]
-	goMod, err := os.ReadFile("go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(goMod)
-	if p.RegistryType != "go" || p.Identifier != string(module[1]) || p.Version != "v"+s.Version || p.Transport.Type != "stdio" {
-		t.Errorf("package %s %s %s over %s; want go %s v%s over stdio", p.RegistryType, p.Identifier, p.Version, p.Transport.Type, module[1], s.Version)
+	module := goModule(t)
+	if p.RegistryType != "go" || p.Identifier != module || p.Version != "v"+s.Version || p.Transport.Type != "stdio" {
+		t.Errorf("package %s %s %s over %s; want go %s v%s over stdio", p.RegistryType, p.Identifier, p.Version, p.Transport.Type, module, s.Version)
 	}
 
 	flags := readmeFlags(t)
@@ -252,6 +294,7 @@ func TestServerJSON(t *testing.T) {
 			t.Errorf("variable %s: format %q, README's --%s %s", e.Name, e.Format, name, f.placeholder)
 		}
 		note(name, "variable "+e.Name)
+		requireServerReads(t, e.Name)
 		for _, v := range []string{e.Default, "true", "false"} {
 			if v == "" || e.Format != "boolean" {
 				continue
@@ -368,6 +411,7 @@ func TestBundleManifest(t *testing.T) {
 			if name := strings.ToLower(strings.ReplaceAll(suffix, "_", "-")); flags.fs.Lookup(name) == nil || envName(name) != key {
 				t.Errorf("env %s: no flag reads it", key)
 			}
+			requireServerReads(t, key)
 		} else if key != "ALIBABA_CLOUD_ACCESS_KEY_ID" && key != "ALIBABA_CLOUD_ACCESS_KEY_SECRET" {
 			t.Errorf("env %s: neither a credential nor ECS_KEYPAIR_MCP_<FLAG>", key)
 		}
@@ -481,48 +525,31 @@ func TestBundleManifest(t *testing.T) {
 
 // stdioExchange starts cmd as an MCP client does, sends the lines, and
 // returns the responses by ID once every request has one; then it closes
-// stdin and waits for the server to exit.
+// stdin and waits for the server to exit with status 0.
 func stdioExchange(t *testing.T, cmd *exec.Cmd, lines ...string) map[int]json.RawMessage {
 	t.Helper()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
+	p := startProcess(t, cmd)
 	requests := 0
 	for _, line := range lines {
 		if strings.Contains(line, `"id":`) {
 			requests++
 		}
-		fmt.Fprintln(stdin, line)
+		p.send(line)
 	}
 	got := map[int]json.RawMessage{}
-	scanner := bufio.NewScanner(stdout)
-	scanner.Buffer(make([]byte, 1<<20), 1<<20)
-	for len(got) < requests && scanner.Scan() {
-		var msg struct {
-			ID *int `json:"id"`
-		}
-		if err := json.Unmarshal(scanner.Bytes(), &msg); err != nil {
-			t.Fatalf("stdout line is not JSON: %q", scanner.Text())
-		}
-		if msg.ID != nil {
-			got[*msg.ID] = append(json.RawMessage(nil), scanner.Bytes()...)
+	for len(got) < requests {
+		m := p.next()
+		if id, ok := m["id"].(float64); ok {
+			raw, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[int(id)] = raw
 		}
 	}
-	stdin.Close()
-	if err := cmd.Wait(); err != nil || len(got) < requests {
-		t.Fatalf("%d of %d answers, exit %v; stderr:\n%s", len(got), requests, err, stderr.String())
+	p.stdin.Close()
+	if _, code := p.exit(60 * time.Second); code != 0 {
+		t.Fatalf("exit %d after %d answers; stderr:\n%s", code, len(got), p.stderr.String())
 	}
 	return got
 }

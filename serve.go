@@ -32,15 +32,15 @@ func newMCPServer(deps tools.Deps, readOnly bool) *server.MCPServer {
 	return s
 }
 
-// newLogger logs to stderr at the --log-level, or at fallback when the
-// flag was not given.
-func newLogger(cfg *serverConfig, fallback string, stderr io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLogLevel(cfg.logLevel, fallback)}))
+// newLogger logs to stderr at level, a --log-level value, or at fallback
+// when the flag was not given ("").
+func newLogger(level, fallback string, stderr io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLogLevel(level, fallback)}))
 }
 
 // runServe serves MCP over stdio until stdin closes or a signal arrives.
 func runServe(c *cli, cfg *serverConfig) error {
-	logger := newLogger(cfg, "info", c.stderr)
+	logger := newLogger(cfg.logLevel, "info", c.stderr)
 	b, err := newBackend(c, cfg, logger)
 	if err != nil {
 		return err
@@ -58,11 +58,13 @@ func runServe(c *cli, cfg *serverConfig) error {
 	return nil
 }
 
-// runTools prints the tool definitions as clients see them in tools/list.
+// runTools prints the tool definitions as clients see them in tools/list:
+// a client that can ask its user, which --require-approval hides nothing
+// from.
 func runTools(c *cli, cfg *serverConfig) error {
 	var list []mcp.Tool
 	for _, t := range tools.All(tools.Deps{Regions: cfg.regions}) {
-		if cfg.readOnly && !t.ReadOnly() {
+		if tools.HiddenBy(t, cfg.readOnly, cfg.requireApproval, true) != "" {
 			continue
 		}
 		list = append(list, t.Definition)

@@ -19,8 +19,8 @@ import (
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
 )
 
-// serverProcess is the built server, serving MCP on its stdin and stdout
-// as an MCP client runs it.
+// serverProcess is the built server (or a command that runs it), serving
+// MCP on its stdin and stdout as an MCP client runs it.
 type serverProcess struct {
 	t      *testing.T
 	cmd    *exec.Cmd
@@ -33,11 +33,26 @@ type serverProcess struct {
 	bad []string // stdout lines that are not JSON-RPC
 }
 
+// startServer starts the built server with env and args, and initializes
+// the session.
 func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 	t.Helper()
-	p := &serverProcess{t: t, msgs: make(chan map[string]any, 1000), stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(binary, args...)
-	p.cmd.Env = env
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	p := startProcess(t, cmd)
+	p.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
+	if m := p.next(); m["id"] != 1.0 || m["result"] == nil {
+		t.Fatalf("initialize: %v; stderr:\n%s", m, p.stderr.String())
+	}
+	p.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	return p
+}
+
+// startProcess starts cmd, a server, with pipes on its stdin and stdout;
+// the test's end kills it.
+func startProcess(t *testing.T, cmd *exec.Cmd) *serverProcess {
+	t.Helper()
+	p := &serverProcess{t: t, cmd: cmd, msgs: make(chan map[string]any, 1000), stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -74,11 +89,6 @@ func startServer(t *testing.T, env []string, args ...string) *serverProcess {
 			t.Error("stderr holds a private key")
 		}
 	})
-	p.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
-	if m := p.next(); m["id"] != 1.0 || m["result"] == nil {
-		t.Fatalf("initialize: %v; stderr:\n%s", m, p.stderr.String())
-	}
-	p.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	return p
 }
 
@@ -161,21 +171,21 @@ func (a *arrivals) waitFor(t *testing.T, action string) {
 	}
 }
 
-// slowCloud is an emulator on a loopback port whose action is slowed by
-// latency, and the environment that gives the server its credentials.
-func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Emulator, *httptest.Server, *arrivals, []string) {
+// fakeCloud is an emulator of the test seed with faults, served on a
+// loopback port through the handler front wraps around it, and the
+// environment that gives the built server its credentials. All of it
+// closes when the test ends.
+func fakeCloud(t *testing.T, faults emulator.FaultPlan, front func(*emulator.Emulator) http.Handler) (*emulator.Emulator, *httptest.Server, []string) {
 	t.Helper()
 	seed, err := emulator.LoadSeed(filepath.Join("testdata", "seed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true,
-		Faults: emulator.FaultPlan{PerAction: map[string]emulator.Faults{action: {Latency: latency}}}})
+	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true, Faults: faults})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &arrivals{next: emu, arrived: make(chan string, 100)}
-	srv := httptest.NewServer(a)
+	srv := httptest.NewServer(front(emu))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
@@ -185,6 +195,19 @@ func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Em
 	env := cleanEnv(t, // no profile, no ~/.aliyun
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+creds.AccessKeyID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+creds.AccessKeySecret)
+	return emu, srv, env
+}
+
+// slowCloud is a fakeCloud whose action is slowed by latency, and that
+// says when a request of an action arrives.
+func slowCloud(t *testing.T, action string, latency time.Duration) (*emulator.Emulator, *httptest.Server, *arrivals, []string) {
+	t.Helper()
+	var a *arrivals
+	emu, srv, env := fakeCloud(t, emulator.FaultPlan{PerAction: map[string]emulator.Faults{action: {Latency: latency}}},
+		func(emu *emulator.Emulator) http.Handler {
+			a = &arrivals{next: emu, arrived: make(chan string, 100)}
+			return a
+		})
 	return emu, srv, a, env
 }
 

@@ -25,7 +25,10 @@ import (
 // in flight and may drop queued ones before their responses are written.
 // Here stdin passes through a reader that refuses oversized messages and
 // withholds the end of input until every request read has been answered,
-// and stdout through a writer that sees those answers go out.
+// and stdout through a writer that sees those answers go out. The reader
+// also takes the client's answers to this transport's own elicitation
+// requests off to their waiters, and the writer holds back the response
+// to a request the client cancelled.
 
 const (
 	// maxMessageBytes bounds one incoming message. The largest valid call
@@ -75,7 +78,7 @@ func serveStdio(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdou
 			cfg.errLog.Printf("calls still running %s after the input ended were cancelled", cfg.drain)
 			abort()
 		}}
-	go in.scan(bufio.NewReaderSize(stdin, 64<<10), out, cfg.maxMessage, serveCtx.Done())
+	go in.scan(bufio.NewReaderSize(stdin, 64<<10), cfg.maxMessage, serveCtx.Done())
 
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(cfg.errLog)
@@ -142,13 +145,13 @@ func (r *requestReader) finish() {
 // scan reads stdin line by line for Read, and answers an oversized line
 // itself. It ends with stdin, or when done is closed while it waits to hand
 // on a line (a read of stdin that never returns ends with the process).
-func (r *requestReader) scan(in *bufio.Reader, out *responseWriter, max int, done <-chan struct{}) {
+func (r *requestReader) scan(in *bufio.Reader, max int, done <-chan struct{}) {
 	defer close(r.lines)
 	for {
 		line, long, err := readLine(in, max)
 		switch {
 		case long != nil:
-			out.refuse(long.id(), long.size, max)
+			r.out.refuse(long.id(), long.size, max)
 		case len(bytes.TrimSpace(line)) > 0:
 			select {
 			case r.lines <- line:
@@ -419,8 +422,6 @@ func idKey(raw json.RawMessage) (string, bool) {
 	return fmt.Sprintf("%T:%v", v, v), true
 }
 
-// start records a line read, when it is a request (a method and an id):
-// the server answers it.
 // start records a line read: a request (a method and an id), which the
 // server answers, or the client's cancellation of one in flight.
 func (f *inflight) start(line []byte) {
@@ -484,21 +485,4 @@ func (f *inflight) idle() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.empty
-}
-
-// positiveDuration is a flag.Value for a duration above zero.
-type positiveDuration time.Duration
-
-func (d *positiveDuration) String() string { return time.Duration(*d).String() }
-
-func (d *positiveDuration) Set(s string) error {
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	if v <= 0 {
-		return fmt.Errorf("%s is not above zero", v)
-	}
-	*d = positiveDuration(v)
-	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/cloud/emulator"
 	"github.com/ecs-keypair-mcp/ecs-keypair-mcp/tools"
 )
@@ -59,25 +58,7 @@ func TestStdioNoResponseAfterCancel(t *testing.T) {
 // holding one key pair, "old-1".
 func approvalSession(t *testing.T, approvalTimeout time.Duration) (*stdioSession, *emulator.Emulator) {
 	t.Helper()
-	seed, err := loadSandboxSeed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Options{Seed: seed, FastKeys: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	api, err := emu.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { api.Close() })
-	c, err := cloud.New(cloud.Config{Endpoint: api.URL, Credentials: &cloud.StaticCredentials{
-		AccessKeyID: api.Credentials.AccessKeyID, AccessKeySecret: api.Credentials.AccessKeySecret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	emu, c := emulatedCloud(t)
 	approver := tools.NewApprover(true)
 	approver.Timeout = approvalTimeout
 	deps := tools.Deps{Cloud: c, PrivateKeyDir: filepath.Join(t.TempDir(), "keys"), Approver: approver,

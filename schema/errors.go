@@ -26,7 +26,6 @@ const (
 	codeInvalidParameter = "InvalidParameter"
 	codeMissingParameter = "MissingParameter"
 	codeKeyPairName      = "InvalidKeyPairName.Malformed"
-	codeKeyPairNames     = "InvalidKeyPairNames.ValueNotSupported"
 	codeInstanceIDs      = "InvalidInstanceIds.ValueNotSupported"
 	codeStatus           = "InvalidStatus.NotFound"
 	codePublicKeyBody    = "InvalidPublicKeyBody.Malformed"

@@ -53,9 +53,10 @@ var generated sync.Map // reflect.Type -> []byte
 // empty; no "$"-keywords; keywords in keywordOrder, properties in struct
 // field order (invopop's Properties is an ordered map). What the form
 // cannot hold (a combinator, a schema without a type, a map) is an error,
-// not a silent change. The output is not parsed again here, since every
-// start of the server pays for this: Portable, the independent check, runs
-// in the tests on every tool schema.
+// not a silent change. The output is not parsed again here, nor are its
+// patterns compiled, since every start of the server pays for this:
+// Portable, the independent check, runs in the tests on every tool schema
+// and checks each pattern.
 func generate(t reflect.Type) ([]byte, error) {
 	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true, Anonymous: true}
 	s := r.ReflectFromType(t)
@@ -162,12 +163,7 @@ func (w *schemaWriter) schema(s *jsonschema.Schema, path string) error {
 		}
 	}
 	str("format", s.Format)
-	if s.Pattern != "" {
-		if err := portablePattern(s.Pattern); err != nil {
-			return &PortabilityError{Path: path + ".pattern", Rule: err.Error()}
-		}
-		str("pattern", s.Pattern)
-	}
+	str("pattern", s.Pattern)
 	count("minLength", s.MinLength)
 	count("maxLength", s.MaxLength)
 	num("minimum", s.Minimum)

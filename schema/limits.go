@@ -79,6 +79,10 @@ const (
 // keyPairNameBadPrefixes may not start a key pair name.
 var keyPairNameBadPrefixes = []string{"http://", "https://"}
 
+// Instance IDs are "i-" and up to maxInstanceIDChars lower-case letters and
+// digits.
+const maxInstanceIDChars = 64 // after "i-"
+
 // Page sizes and batch sizes of one API request. The tools accept longer
 // lists and the cloud client splits them into batches of these sizes.
 const (
@@ -138,8 +142,10 @@ const (
 // forms people paste by mistake: PEM or OpenSSH ("... PRIVATE KEY ..."),
 // or PuTTY's .ppk. Such a body must never be sent anywhere, and never be
 // quoted back.
-func LooksLikePrivateKey(s string) bool {
-	upper := strings.ToUpper(s)
+func LooksLikePrivateKey(s string) bool { return privateKeyMarked(strings.ToUpper(s)) }
+
+// privateKeyMarked is LooksLikePrivateKey for text already in upper case.
+func privateKeyMarked(upper string) bool {
 	return strings.Contains(upper, "PRIVATE KEY") || strings.Contains(upper, "PUTTY-USER-KEY-FILE") ||
 		strings.Contains(upper, "PRIVATE-LINES:")
 }

@@ -43,8 +43,6 @@ var (
 	})
 )
 
-const maxInstanceIDChars = 64 // after "i-"
-
 // instanceStatuses are the values of describe_instances' status.
 var instanceStatuses = []string{"Pending", "Running", "Starting", "Stopping", "Stopped"}
 
@@ -151,9 +149,10 @@ func (in *ImportKeyPairInput) Validate() error {
 	return checkTags(in.Tags)
 }
 
-// Validate checks delete_key_pairs' arguments. Names are checked loosely
-// (not empty, no '*', at most 128 characters) so that a key pair with a
-// name older rules allowed can still be deleted.
+// Validate checks delete_key_pairs' arguments. A name with '*' is refused
+// first, with its own advice (the tool takes exact names, not patterns);
+// then each name must meet the import rule, the widest a key pair name
+// can be.
 func (in *DeleteKeyPairsInput) Validate() error {
 	if err := checkRegionID(in.RegionID); err != nil {
 		return err
@@ -207,9 +206,10 @@ func (in *RebootInstancesInput) Validate() error {
 	return checkInstanceList(in.InstanceIDs, true)
 }
 
-// Validate checks rotate_key_pair's arguments. The new key pair's name
-// follows the create rule when the server creates it (no publicKeyBody),
-// and the import rule otherwise.
+// Validate checks rotate_key_pair's arguments. Both names follow the
+// import rule, the widest: whether toKeyPairName may hold a '.' depends on
+// whether that key pair exists already, which only the plan finds out
+// (tools/rotate_key_pair.go refuses the '.' in a name it would create).
 func (in *RotateKeyPairInput) Validate() error {
 	if err := checkRegionID(in.RegionID); err != nil {
 		return err
@@ -539,10 +539,13 @@ func checkPublicKeyBody(body string) error {
 	if line == "" {
 		return errorf(codeMissingParameter, "publicKeyBody is required: give %s", keyLineForm)
 	}
-	if LooksLikePrivateKey(body) {
+	// Upper-cased once, for every marker below; the private key check
+	// comes before the size check, so that a large private key is still
+	// called what it is.
+	upper := strings.ToUpper(body)
+	if privateKeyMarked(upper) {
 		return errorf(codePublicKeyBody, "publicKeyBody is a PRIVATE key, not a public key. A private key must never be uploaded or shared, and this one has now passed through the conversation: treat it as exposed and replace it. Give the PUBLIC key instead: %s, which ssh-keygen -y -f <private key file> prints", keyLineForm)
 	}
-	upper := strings.ToUpper(body)
 	if len(body) > PublicKeyBodyMaxBytes {
 		return errorf(codePublicKeyBody, "publicKeyBody has %d bytes; a public key line has at most %d: give %s", len(body), PublicKeyBodyMaxBytes, keyLineForm)
 	}
