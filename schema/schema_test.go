@@ -162,6 +162,7 @@ func TestValidate(t *testing.T) {
 		{"regions: malformed", check[DescribeKeyPairsInput], `{"regionIds":["cn-hangzhou","CN"]}`, `InvalidRegionId.Malformed: regionIds[1] "CN" is not a region ID`},
 		{"regions: twice", check[ImportKeyPairInput], `{"regionIds":["cn-hangzhou","cn-hangzhou"],"keyPairName":"kk","publicKeyBody":"x"}`, `InvalidParameter: regionIds lists "cn-hangzhou" twice`},
 		{"regions: paged", check[DescribeKeyPairsInput], `{"regionIds":["cn-hangzhou"],"pageNumber":1,"pageSize":10}`, "InvalidParameter: pageNumber and pageSize page one region"},
+		{"inUse: paged", check[DescribeKeyPairsInput], `{"regionId":"cn-hangzhou","inUse":false,"pageNumber":1,"pageSize":10}`, "InvalidParameter: inUse filters the whole listing"},
 		{"next token and pages", check[DescribeInstancesInput], `{"regionId":"cn-hangzhou","nextToken":"x","pageNumber":1,"pageSize":10}`, "InvalidParameter: give nextToken or pageNumber and pageSize, not both"},
 		{"delete twice", check[DeleteKeyPairsInput], `{"regionId":"cn-hangzhou","keyPairNames":["a1","b1","a1"]}`, `InvalidParameter: keyPairNames lists "a1" twice (keyPairNames[0] and [2])`},
 		{"delete 501", check[DeleteKeyPairsInput], `{"regionId":"cn-hangzhou","keyPairNames":` + string(manyJSON) + `}`, `InvalidParameter: keyPairNames has 501 names; delete_key_pairs takes at most 500`},

@@ -101,6 +101,10 @@ func (in *DescribeKeyPairsInput) Validate() error {
 	if in.RegionIDs != nil && in.PageNumber > 0 {
 		return errorf(codeInvalidParameter, "pageNumber and pageSize page one region: with regionIds, omit them; a result holds as many key pairs as fit, and nextToken continues")
 	}
+	if in.InUse != nil && in.PageNumber > 0 {
+		return errorf(codeInvalidParameter, "inUse filters the whole listing: omit pageNumber and pageSize "+
+			"(a result holds as many key pairs as fit, and nextToken continues)")
+	}
 	if err := checkNextToken(in.NextToken, in.PageNumber); err != nil {
 		return err
 	}

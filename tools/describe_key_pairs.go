@@ -25,10 +25,6 @@ func describeKeyPairs(d Deps) Tool {
 }
 
 func runDescribeKeyPairs(ctx context.Context, c *call, in *schema.DescribeKeyPairsInput) (*mcpResult, error) {
-	if in.InUse != nil && in.PageNumber > 0 {
-		return nil, failure("InvalidParameter", "inUse filters the whole listing: omit pageNumber and pageSize "+
-			"(a result holds as many key pairs as fit, and nextToken continues)")
-	}
 	query := *in
 	query.NextToken = ""
 	key := queryKey("describe_key_pairs", query)
