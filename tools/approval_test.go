@@ -85,12 +85,7 @@ func approvalHarness(t *testing.T, version string, p *person, required bool, aud
 		deps: func(d *tools.Deps) {
 			d.Approver = approver
 			if auditPath != "" {
-				audit, err := tools.OpenAuditLog(auditPath)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { audit.Close() })
-				d.Audit = audit
+				d.Audit = openAudit(t, auditPath)
 			}
 		},
 		clientOptions: opts,

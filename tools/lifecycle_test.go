@@ -63,7 +63,7 @@ func TestRebootInstances(t *testing.T) {
 	ids := []string{web1, web2, db, ci, "i-bp1nothere0000000000"}
 	preview, text := ok[schema.RebootInstancesOutput](h, "reboot_instances", map[string]any{"regionId": "cn-hangzhou", "instanceIds": ids})
 	want := map[string]string{web1: "would_reboot", web2: "would_reboot", db: "not_running", ci: "not_running", "i-bp1nothere0000000000": "not_found"}
-	if got := outcomesOf(preview); preview.Executed || !mapsEqual(got, want) || !strings.HasPrefix(text, "Not executed") {
+	if got := outcomesOf(preview); preview.Executed || !maps.Equal(got, want) || !strings.HasPrefix(text, "Not executed") {
 		t.Errorf("preview: executed %v, %v, %q", preview.Executed, got, text)
 	}
 	if len(wire.seen) != 0 {
@@ -74,7 +74,7 @@ func TestRebootInstances(t *testing.T) {
 	res := callWithToken(t, h, "reboot_instances", map[string]any{"regionId": "cn-hangzhou", "instanceIds": ids, "confirm": true, "forceReboot": true}, "r1")
 	out := decode[schema.RebootInstancesOutput](t, res)
 	want[web1], want[web2] = "rebooted", "rebooted"
-	if got := outcomesOf(out); !out.Executed || !mapsEqual(got, want) {
+	if got := outcomesOf(out); !out.Executed || !maps.Equal(got, want) {
 		t.Errorf("confirmed: %v", got)
 	}
 	for _, o := range out.Instances[:2] {
@@ -166,8 +166,8 @@ func TestRotation(t *testing.T) {
 			plan, text := ok[schema.RotateKeyPairOutput](h, "rotate_key_pair", args)
 			if plan.Executed || !strings.HasPrefix(text, "Not executed") || len(plan.Remaining) != 4 ||
 				stepOf(plan, "new_key")["new-key"] != "would_import" ||
-				!mapsEqual(stepOf(plan, "attach"), map[string]string{web1: "would_attach", web2: "would_attach", db: "would_attach"}) ||
-				!mapsEqual(stepOf(plan, "reboot"), map[string]string{web1: "would_reboot", web2: "would_reboot"}) ||
+				!maps.Equal(stepOf(plan, "attach"), map[string]string{web1: "would_attach", web2: "would_attach", db: "would_attach"}) ||
+				!maps.Equal(stepOf(plan, "reboot"), map[string]string{web1: "would_reboot", web2: "would_reboot"}) ||
 				stepOf(plan, "delete_old")["old-key"] != "would_delete" {
 				t.Fatalf("plan %+v, %q", plan, text)
 			}
@@ -182,8 +182,8 @@ func TestRotation(t *testing.T) {
 			}
 			if !out.Executed || len(out.Remaining) != 0 || len(out.RebootRequired) != 0 ||
 				stepOf(out, "new_key")["new-key"] != "imported" ||
-				!mapsEqual(stepOf(out, "attach"), map[string]string{web1: "attached", web2: "attached", db: "attached"}) ||
-				!mapsEqual(stepOf(out, "reboot"), map[string]string{web1: "rebooted", web2: "rebooted"}) ||
+				!maps.Equal(stepOf(out, "attach"), map[string]string{web1: "attached", web2: "attached", db: "attached"}) ||
+				!maps.Equal(stepOf(out, "reboot"), map[string]string{web1: "rebooted", web2: "rebooted"}) ||
 				stepOf(out, "delete_old")["old-key"] != "deleted" {
 				t.Errorf("rotation %+v", out)
 			}

@@ -3,6 +3,7 @@ package tools_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -152,7 +153,7 @@ func TestImportIntoSeveralRegions(t *testing.T) {
 		want[r] = "imported"
 	}
 	want[regions[3]] = "failed"
-	if got := outcomes(first); !mapsEqual(got, want) || first.KeyPairFingerPrint != md5Fixture(t, "rsa2048.md5") {
+	if got := outcomes(first); !maps.Equal(got, want) || first.KeyPairFingerPrint != md5Fixture(t, "rsa2048.md5") {
 		t.Errorf("first run: %v, want %v", got, want)
 	}
 	if !strings.Contains(text, fmt.Sprintf("imported into %d of %d region(s); 1 failed", len(regions)-1, len(regions))) {
@@ -170,24 +171,12 @@ func TestImportIntoSeveralRegions(t *testing.T) {
 			want[r] = "exists"
 		}
 	}
-	if got := outcomes(second); !mapsEqual(got, want) {
+	if got := outcomes(second); !maps.Equal(got, want) {
 		t.Errorf("second run: %v, want %v", got, want)
 	}
 	if len(h.snapshot().KeyPairs) != len(before.KeyPairs) {
 		t.Error("the second run changed the cloud")
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // ["*"] means every region the server may act in, not every region there
